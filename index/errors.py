@@ -1,0 +1,26 @@
+"""Small domain exceptions, raised where the problem is known and handled at each edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PomocnikError(Exception):
+    """Base class of the project's own errors; its message is fit for an operator."""
+
+
+class InvalidDocument(PomocnikError):
+    """A knowledge file that cannot be indexed; ``str()`` reads ``path: reason``."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class IndexNotBuilt(PomocnikError):
+    """No usable index version exists yet."""
+
+
+class ModelNotAvailable(PomocnikError):
+    """The embedding model cannot be loaded from the configured name or path."""

@@ -1,0 +1,101 @@
+"""The records that flow through the pipeline: Document → Chunk → Hit.
+
+Every step of ``index`` takes and returns these frozen dataclasses, so a citation
+can always be traced back to its passage and its file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+Kind = Literal[
+    "statute", "statute_summary", "amendment", "draft", "regulation", "conference", "guide", "news"
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+Status = Literal["in_force", "upcoming", "draft", "announced", "historical"]
+STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Metadata of one document (front matter or sidecar ``NAME.meta.yaml``)."""
+
+    title: str
+    kind: Kind
+    status: Status
+    source_url: str
+    act: str | None = None
+    published: str | None = None  # publication reference, e.g. "Dz.U. 2025 poz. 1214"
+    date: date | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+    language: str = "pl"
+    extra: dict[str, str] = field(default_factory=dict)  # place, organiser, speakers, draft id …
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a PDF page lies in ``Document.text`` (character offsets, end exclusive)."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded and cleaned file from the knowledge folder."""
+
+    id: str  # path relative to the knowledge folder, POSIX separators
+    text: str  # cleaned text
+    meta: DocumentMeta
+    content_hash: str  # sha256 of the raw file bytes (and its sidecar, if any)
+    pages: tuple[Page, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page number holding character ``offset``, or None for unpaged text."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A citable passage: one legal unit, or one section/paragraph window."""
+
+    id: str  # stable hash of doc id, anchor and normalised text
+    doc_id: str
+    anchor: str  # "art. 8 ust. 1 pkt 2" | "s. 3" | "§ Nagłówek" | ""
+    text: str  # clean text shown to users
+    embed_text: str  # text given to the embedder: title + unit path + text
+    meta: DocumentMeta
+    position: int  # order of the chunk inside its document
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result with the reasons it was found."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None  # 1-based rank in the dense list, None if absent
+    lexical_rank: int | None = None  # 1-based rank in the BM25 list, None if absent
+    unit_boost: bool = False  # the query named this chunk's legal unit
+    dense_score: float | None = None  # cosine similarity of query and passage
+
+    @property
+    def why(self) -> str:
+        """A short human-readable reason, e.g. "dense #2, lexical #1, unit"."""
+        parts = []
+        if self.dense_rank is not None:
+            parts.append(f"dense #{self.dense_rank}")
+        if self.lexical_rank is not None:
+            parts.append(f"lexical #{self.lexical_rank}")
+        if self.unit_boost:
+            parts.append("unit")
+        return ", ".join(parts)

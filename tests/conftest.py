@@ -1,0 +1,41 @@
+"""Shared fixtures: the real default model, loaded once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DEFAULT_MODEL_DIR = ROOT / "data" / "models" / "multilingual-e5-small"
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The default model built by `python -m index model build-default` (make test builds it)."""
+    if not (DEFAULT_MODEL_DIR / "config.json").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"default model missing at {DEFAULT_MODEL_DIR}; `make test` builds it")
+        pytest.skip(f"default model not built yet at {DEFAULT_MODEL_DIR}")
+    return DEFAULT_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def real_embedder(model_dir: Path):
+    """The real sentence-transformers embedder from the default model directory."""
+    from index.embedder import load_embedder
+
+    return load_embedder(str(model_dir))
+
+
+@pytest.fixture
+def fake_embedder():
+    """A fast deterministic embedder for unit tests."""
+    from tests.fakes import HashingEmbedder
+
+    return HashingEmbedder()

@@ -1,0 +1,89 @@
+import csv
+import sqlite3
+
+import pytest
+
+from bot.feedback import MIGRATIONS, FeedbackStore
+
+PESEL = "44051401359"
+
+
+@pytest.fixture
+def clock():
+    now = [1_700_000_000.0]
+    return now
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    s = FeedbackStore(tmp_path / "db" / "p.sqlite3", retention_days=30, clock=lambda: clock[0])
+    yield s
+    s.close()
+
+
+def test_fresh_database_is_migrated_to_latest(store):
+    assert store.schema_version == len(MIGRATIONS)
+
+
+def test_reopening_keeps_data_and_does_not_remigrate(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    first = FeedbackStore(path)
+    first.record_unanswered(1, 1, "pytanie")
+    first.close()
+    second = FeedbackStore(path)
+    assert second.stats().unanswered == 1
+    assert second.schema_version == len(MIGRATIONS)
+    second.close()
+
+
+def test_texts_are_masked_before_writing(store, tmp_path):
+    store.record_unanswered(7, 7, f"klient {PESEL} tel 600 123 456 pyta o zasiłek")
+    store.record_feedback(7, 7, f"PESEL {PESEL}?", "Odpowiedź", ["ups.md#art. 7"], 1)
+    raw = sqlite3.connect(tmp_path / "db" / "p.sqlite3")
+    dump = "\n".join(raw.iterdump())
+    assert PESEL not in dump and "600 123 456" not in dump
+    assert "[PESEL]" in dump and "[TELEFON]" in dump
+
+
+def test_stats_counts_top_unanswered_and_worst_sources(store):
+    for _ in range(3):
+        store.record_unanswered(1, 1, "Ile wynosi 800 plus?")
+    store.record_unanswered(2, 2, "stolica Australii")
+    store.record_feedback(1, 1, "q", "a", ["A"], -1)
+    store.record_feedback(1, 1, "q", "a", ["A", "B"], -1)
+    store.record_feedback(1, 1, "q", "a", ["B"], 1)
+    stats = store.stats()
+    assert (stats.positive, stats.negative, stats.unanswered) == (1, 2, 4)
+    assert stats.top_unanswered[0] == ("ile wynosi 800 plus?", 3)
+    assert stats.worst_sources[0] == ("A", 2, 0)
+    assert ("B", 1, 1) in stats.worst_sources
+
+
+def test_forget_user_removes_only_that_user(store):
+    store.record_unanswered(1, 1, "a")
+    store.record_feedback(1, 1, "q", "a", [], 1)
+    store.record_unanswered(2, 2, "b")
+    assert store.forget_user(1) == 2
+    assert store.stats().unanswered == 1
+    assert store.forget_user(1) == 0
+
+
+def test_retention_purges_old_rows(store, clock):
+    store.record_unanswered(1, 1, "stare")
+    clock[0] += 31 * 86400
+    store.record_unanswered(1, 1, "nowe")
+    assert store.purge_expired() == 1
+    assert store.stats().top_unanswered == [("nowe", 1)]
+
+
+def test_invalid_rating_rejected(store):
+    with pytest.raises(ValueError):
+        store.record_feedback(1, 1, "q", "a", [], 0)
+
+
+def test_export_csv(store, tmp_path):
+    store.record_feedback(1, 1, "q", "a", ["A"], 1)
+    paths = store.export_csv(tmp_path / "out")
+    rows = list(csv.DictReader((tmp_path / "out" / "feedback.csv").open(encoding="utf-8")))
+    assert [p.name for p in paths] == ["feedback.csv", "unanswered.csv"]
+    assert rows[0]["rating"] == "1" and rows[0]["citations"] == '["A"]'

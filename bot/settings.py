@@ -34,6 +34,7 @@ class Settings(IndexSettings):
     questions_per_minute: int = 10
     db: Path | None = None  # default: data_dir / "pomocnik.sqlite3"
     log_message_text: bool = False
+    retention_days: int = 180  # feedback and unanswered questions are deleted after this
 
     @field_validator("allowed_ids", "admin_ids", mode="before")
     @classmethod

@@ -1,0 +1,167 @@
+"""Scoring of answers against the development questions (pure functions).
+
+Answers are scored in their JSON form (``{"answered", "text", "citations"}``, as
+printed by ``python -m bot ask --json``), so any build of the bot can be scored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_CITE = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:[ \u00a0.,]\d+)*")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class DevQuestion:
+    """One development question with what a correct answer must show."""
+
+    id: str
+    question: str
+    answerable: bool
+    expected_fact: str | None = None
+    expected_doc: str | None = None
+    expected_anchor: str | None = None
+    topic: str | None = None
+    follow_up_of: str | None = None
+
+
+def load_dev_questions(folder: Path) -> list[DevQuestion]:
+    """Read every ``*.jsonl`` file in ``folder`` (sorted), one question a line."""
+    questions = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            try:
+                questions.append(
+                    DevQuestion(**{k: raw.get(k) for k in DevQuestion.__dataclass_fields__ if k in raw})
+                )
+            except TypeError as exc:
+                raise ValueError(f"{path}:{line_no}: {exc}") from exc
+    ids = [q.id for q in questions]
+    if len(ids) != len(set(ids)):
+        raise ValueError("duplicate development question ids")
+    return questions
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip diacritics (ł → l), and drop spaces inside numbers: "1 010 zł" → "1010 zl"."""
+    text = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L")).lower()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def contains_fact(text: str, fact: str) -> bool:
+    """True when ``fact`` occurs in ``text`` after folding both."""
+    return fold(fact) in fold(text)
+
+
+def cites_expected(
+    citations: Sequence[Mapping[str, object]], expected_doc: str | None, expected_anchor: str | None
+) -> bool:
+    """True when a citation points at the expected document (and anchor, when one is given)."""
+    for citation in citations:
+        doc = str(citation.get("doc_id") or citation.get("chunk_id") or "")
+        if expected_doc and not doc.endswith(expected_doc) and expected_doc not in doc:
+            continue
+        if expected_anchor is None:
+            return True
+        if _anchors_overlap(fold(str(citation.get("anchor") or "")), fold(expected_anchor)):
+            return True
+    return False
+
+
+def _anchors_overlap(anchor: str, wanted: str) -> bool:
+    """"art. 8 ust. 1" and "art. 8 ust. 1 pkt 1" overlap: one unit holds the other."""
+    if not anchor:
+        return False
+    return anchor == wanted or anchor.startswith(wanted + " ") or wanted.startswith(anchor + " ")
+
+
+def _key_terms(sentence: str) -> set[str]:
+    numbers = {re.sub(r"\D", "", n) for n in _NUMBER.findall(sentence)}
+    words = {w for w in _WORD.findall(fold(sentence)) if len(w) >= 5 and not w.isdigit()}
+    return {n for n in numbers if n} | words
+
+
+def citation_precision(answer: Mapping[str, object]) -> float:
+    """Share of cited sentences whose every [n] resolves and whose cited passage supports them.
+
+    A passage supports a sentence when it holds all the sentence's numbers and at
+    least half of its longer words. Returns 1.0 for an answer with no cited sentence.
+    """
+    passages = {int(c["n"]): fold(str(c.get("passage", ""))) for c in answer.get("citations", [])}  # type: ignore[union-attr]
+    body = str(answer.get("text", "")).split("\nŹródła:")[0]
+    checked = supported = 0
+    for sentence in re.split(r"(?<=[.!?\]])\s+|\n+", body):
+        numbers = [int(n) for n in _CITE.findall(sentence)]
+        if not numbers:
+            continue
+        checked += 1
+        clean = _CITE.sub("", sentence)
+        terms = _key_terms(clean)
+        digits = {t for t in terms if t.isdigit()}
+        words = terms - digits
+        ok = True
+        for n in numbers:
+            passage = passages.get(n)
+            if passage is None:
+                ok = False
+                break
+            passage_digits = re.sub(r"(?<=\d)[ .,](?=\d)", "", passage)
+            has_digits = all(d in passage_digits for d in digits)
+            has_words = not words or sum(w in passage for w in words) >= len(words) / 2
+            ok = ok and has_digits and has_words
+        supported += ok
+    return supported / checked if checked else 1.0
+
+
+@dataclass(frozen=True)
+class AnswerScores:
+    """Aggregate answer-quality figures over a question set."""
+
+    questions: int
+    fact_rate: float  # answerable questions whose answer holds the expected fact
+    citation_rate: float  # answerable questions citing the expected document/anchor
+    citation_precision: float  # mean over answered questions
+    refusal_rate: float  # unanswerable questions correctly refused
+    false_refusals: int  # answerable questions refused
+
+
+def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> AnswerScores:
+    """Score (question, answer JSON) pairs."""
+    pairs = list(pairs)
+    answerable = [(q, a) for q, a in pairs if q.answerable]
+    refused = [not a.get("answered") for q, a in pairs if not q.answerable]
+    facts = [
+        bool(a.get("answered")) and contains_fact(str(a.get("text", "")), q.expected_fact)
+        for q, a in answerable
+        if q.expected_fact
+    ]
+    cited = [
+        cites_expected(a.get("citations", []), q.expected_doc, q.expected_anchor)  # type: ignore[arg-type]
+        for q, a in answerable
+        if q.expected_doc
+    ]
+    precision = [citation_precision(a) for _, a in pairs if a.get("answered")]
+    return AnswerScores(
+        questions=len(pairs),
+        fact_rate=_mean(facts),
+        citation_rate=_mean(cited),
+        citation_precision=_mean(precision),
+        refusal_rate=_mean(refused),
+        false_refusals=sum(not a.get("answered") for _, a in answerable),
+    )
+
+
+def _mean(values: Sequence[float | bool]) -> float:
+    return sum(values) / len(values) if values else 0.0

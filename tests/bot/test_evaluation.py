@@ -1,0 +1,70 @@
+import json
+
+import pytest
+
+from bot.evaluation import (
+    DevQuestion,
+    citation_precision,
+    cites_expected,
+    contains_fact,
+    load_dev_questions,
+    score_answers,
+)
+
+PASSAGE = "Kryterium dochodowe dla osoby samotnie gospodarującej wynosi 1010 zł miesięcznie."
+GOOD = {
+    "answered": True,
+    "text": "Kryterium dochodowe dla osoby samotnie gospodarującej wynosi 1 010 zł miesięcznie [1].\n\nŹródła:\n[1] …",
+    "citations": [{"n": 1, "doc_id": "summaries/kryteria.md", "anchor": "art. 8 ust. 1 pkt 1", "passage": PASSAGE}],
+}
+REFUSAL = {"answered": False, "text": "Nie znalazłem w bazie wiedzy wiarygodnej odpowiedzi.", "citations": []}
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "expected"),
+    [
+        ("wynosi 1 010 zł", "1010 zł", True),
+        ("wynosi 1010 ZŁ", "1 010 zł", True),
+        ("zasilek staly", "zasiłek stały", True),
+        ("wynosi 823 zł", "1010 zł", False),
+    ],
+)
+def test_contains_fact_folds_spaces_case_and_diacritics(text, fact, expected):
+    assert contains_fact(text, fact) is expected
+
+
+def test_cites_expected_accepts_enclosing_units_only():
+    citations = GOOD["citations"]
+    assert cites_expected(citations, "summaries/kryteria.md", None)
+    assert cites_expected(citations, "summaries/kryteria.md", "art. 8 ust. 1")
+    assert cites_expected(citations, "summaries/kryteria.md", "art. 8 ust. 1 pkt 1")
+    assert not cites_expected(citations, "summaries/kryteria.md", "art. 8 ust. 2")
+    assert not cites_expected(citations, "statutes/kpa.md", None)
+    assert not cites_expected([{"n": 1, "doc_id": "summaries/kryteria.md", "anchor": ""}], "summaries/kryteria.md", "art. 8")
+
+
+def test_citation_precision_checks_numbers_and_resolution():
+    assert citation_precision(GOOD) == 1.0
+    wrong_number = dict(GOOD, text="Kryterium dochodowe dla osoby samotnie gospodarującej wynosi 776 zł [1].")
+    assert citation_precision(wrong_number) == 0.0
+    dangling = dict(GOOD, text="Kryterium dochodowe wynosi 1010 zł [2].")
+    assert citation_precision(dangling) == 0.0
+
+
+def test_score_answers_aggregates():
+    on_topic = DevQuestion("a", "ile kryterium", True, "1010 zł", "summaries/kryteria.md", "art. 8 ust. 1 pkt 1")
+    off_topic = DevQuestion("b", "stolica Australii", False)
+    scores = score_answers([(on_topic, GOOD), (off_topic, REFUSAL)])
+    assert (scores.fact_rate, scores.citation_rate, scores.refusal_rate) == (1.0, 1.0, 1.0)
+    assert scores.false_refusals == 0
+    scores = score_answers([(on_topic, REFUSAL), (off_topic, GOOD)])
+    assert (scores.fact_rate, scores.refusal_rate, scores.false_refusals) == (0.0, 0.0, 1)
+
+
+def test_load_dev_questions_rejects_duplicates(tmp_path):
+    line = json.dumps({"id": "x", "question": "q", "answerable": False})
+    (tmp_path / "a.jsonl").write_text(line + "\n", encoding="utf-8")
+    assert load_dev_questions(tmp_path)[0].id == "x"
+    (tmp_path / "b.jsonl").write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError):
+        load_dev_questions(tmp_path)

@@ -1,0 +1,389 @@
+"""Telegram handlers: each translates one kind of update into a call of our own code.
+
+Resources live in ``application.bot_data`` (opened in ``post_init``, closed in
+``post_shutdown``): ``settings``, ``runtime`` (searcher + catalog), ``access``,
+``flood`` and an optional ``feedback_sink`` (``record_feedback`` /
+``record_unanswered``). Per chat, ``chat_data`` holds the last question (for
+follow-ups) and the citations of the last ``RECENT_ANSWERS`` answers (for buttons).
+Heavy work runs in worker threads so several users are answered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+
+from bot import render
+from bot.access import AccessPolicy, FloodLimiter
+from bot.answer import answer
+from bot.catalog import format_changes, format_sources, list_changes, list_sources
+from bot.citations import status_text
+from bot.feedback import FeedbackStore
+from bot.records import Answer, Citation
+from bot.sending import deliver, send_html, typing_action
+from index.errors import IndexNotBuilt, ModelNotAvailable, PomocnikError
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+RECENT_ANSWERS = 20  # answers per chat whose buttons still work
+SEARCH_HITS = 5
+
+COMMANDS = (
+    BotCommand("start", "Powitanie i krótka instrukcja"),
+    BotCommand("help", "Co wiem, jak pytać, przykłady"),
+    BotCommand("zrodla", "Dokumenty w bazie wiedzy"),
+    BotCommand("zmiany", "Nowelizacje i projekty według daty wejścia w życie"),
+    BotCommand("szukaj", "Surowe wyniki wyszukiwania: /szukaj <fraza>"),
+)
+
+HELP_TEXT = """\
+Jestem Pomocnikiem: odpowiadam na pytania o prawo pomocy społecznej \
+(ustawa o pomocy społecznej, nowelizacje, projekty, materiały z konferencji). \
+Każde zdanie odpowiedzi ma numer źródła [n]; przyciski [1] [2] … pokazują pełny cytowany fragment.
+
+Jak pytać: napisz pytanie zwykłym zdaniem. W grupie oznacz mnie (@{username}) \
+albo odpowiedz na moją wiadomość. Pytanie uzupełniające może odnosić się do poprzedniego.
+
+Przykłady:
+• Jakie jest kryterium dochodowe dla osoby samotnie gospodarującej?
+• Komu przysługuje zasiłek stały?
+• Co mówi art. 37 ust. 2?
+• Co się zmienia w pomocy społecznej w tym roku?
+
+Polecenia:
+/zrodla — dokumenty w bazie wiedzy
+/zmiany — nowelizacje i projekty, najbliższe najpierw
+/szukaj <fraza> — surowe fragmenty z wyszukiwarki
+/help — ta pomoc
+
+Odpowiadam wyłącznie na podstawie dokumentów z bazy; to nie jest porada prawna."""
+
+EMPTY_HINT = "Napisz pytanie, np. „Komu przysługuje zasiłek stały?”. Pomoc: /help"
+TOO_LONG = f"Pytanie jest za długie — maks. {MAX_QUESTION_CHARS} znaków."
+UNKNOWN_COMMAND = "Nie znam tego polecenia. Lista poleceń: /help"
+SEARCH_USAGE = "Podaj frazę, np. /szukaj zasiłek stały"
+STALE_BUTTON = "Ta odpowiedź jest już nieaktualna — zadaj pytanie ponownie."
+THANKS = "Dziękuję za ocenę."
+ALREADY_RATED = "Ocena tej odpowiedzi jest już zapisana."
+NOT_ALLOWED = "Ten bot jest dostępny tylko dla upoważnionych osób."
+FLOOD = "Za dużo pytań naraz — spróbuj ponownie za {seconds} s."
+GENERIC_ERROR = "Przepraszam, nie udało się obsłużyć tej wiadomości. Spróbuj ponownie za chwilę."
+ERROR_TEXTS: dict[type[PomocnikError], str] = {
+    IndexNotBuilt: "Baza wiedzy nie jest jeszcze zbudowana — spróbuj później.",
+    ModelNotAvailable: "Wyszukiwarka jest chwilowo niedostępna — spróbuj później.",
+}
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """What a chat's buttons need after the answer was sent."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    rated: bool = False
+
+
+# --- lifecycle --------------------------------------------------------------------------
+
+
+async def post_init(application: Application) -> None:
+    """Load the runtime off the event loop, open the feedback store, register commands."""
+    data = application.bot_data
+    settings = data["settings"]
+    data["runtime"] = await asyncio.to_thread(data["runtime_factory"], settings)
+    data.setdefault("access", AccessPolicy.from_ids(settings.allowed_ids, settings.admin_ids))
+    data.setdefault("flood", FloodLimiter(settings.questions_per_minute))
+    if "feedback_sink" not in data:
+        data["feedback_sink"] = await asyncio.to_thread(
+            FeedbackStore, settings.db_path, settings.retention_days
+        )
+        data["owns_feedback_sink"] = True
+    await deliver(lambda: application.bot.set_my_commands(COMMANDS), what="setMyCommands")
+    logger.info("bot @%s ready", application.bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Close what ``post_init`` opened."""
+    data = application.bot_data
+    if data.pop("owns_feedback_sink", False):
+        data.pop("feedback_sink").close()
+    runtime = data.pop("runtime", None)
+    if runtime is not None and hasattr(runtime, "close"):
+        await asyncio.to_thread(runtime.close)
+
+
+# --- gate -------------------------------------------------------------------------------
+
+
+async def check_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from users and chats outside the allowlist, telling them once why."""
+    user, chat = update.effective_user, update.effective_chat
+    access: AccessPolicy = context.bot_data["access"]
+    if access.is_allowed(user.id if user else None, chat.id if chat else None):
+        return
+    logger.info("update %s from chat %s refused by the allowlist", update.update_id, chat and chat.id)
+    if update.callback_query:
+        await deliver(lambda: update.callback_query.answer(NOT_ALLOWED), what="answerCallbackQuery")
+    elif chat and chat.type == ChatType.PRIVATE:
+        await send_html(context.bot, chat.id, render.render_plain(NOT_ALLOWED))
+    raise ApplicationHandlerStop
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer /start and /help with what the bot knows, how to ask and examples."""
+    text = HELP_TEXT.format(username=context.bot.username)
+    await send_html(context.bot, update.effective_chat.id, render.render_plain(text))
+
+
+async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer /zrodla with the documents in the knowledge base, by kind, with dates."""
+    runtime = context.bot_data["runtime"]
+    text = await asyncio.to_thread(lambda: format_sources(list_sources(runtime.chunks())))
+    await send_html(context.bot, update.effective_chat.id, render.render_plain(text))
+
+
+async def on_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer /zmiany with amendments and drafts by effective date, upcoming first."""
+    runtime = context.bot_data["runtime"]
+    text = await asyncio.to_thread(lambda: format_changes(list_changes(runtime.chunks())))
+    await send_html(context.bot, update.effective_chat.id, render.render_plain(text))
+
+
+async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer /szukaj <fraza> with the raw top passages."""
+    chat_id = update.effective_chat.id
+    query = " ".join(context.args or ()).strip()
+    if not query:
+        await send_html(context.bot, chat_id, render.render_plain(SEARCH_USAGE))
+        return
+    if not await _within_limits(update, context, query):
+        return
+    runtime = context.bot_data["runtime"]
+    async with typing_action(context.bot, chat_id):
+        hits = await asyncio.to_thread(runtime.searcher.search, query, SEARCH_HITS)
+    today = date.today()
+    views = [
+        render.HitView(
+            title=hit.chunk.meta.title,
+            anchor=hit.chunk.anchor,
+            status_text=status_text(hit.chunk.meta, today),
+            snippet=render.snippet(hit.chunk.text),
+            why=hit.why,
+        )
+        for hit in hits
+    ]
+    await send_html(context.bot, chat_id, render.render_hits(query, views))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reply to an unknown command with a hint (in groups only when addressed to us)."""
+    message = update.effective_message
+    command = (message.text or "").split()[0]
+    if message.chat.type != ChatType.PRIVATE and not command.lower().endswith(
+        f"@{context.bot.username}".lower()
+    ):
+        return  # probably meant for another bot in the group
+    await send_html(context.bot, message.chat_id, render.render_plain(UNKNOWN_COMMAND))
+
+
+# --- questions --------------------------------------------------------------------------
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a question: any text in private chats, mentions and replies in groups."""
+    message = update.effective_message
+    question = addressed_text(message, context.bot.username, context.bot.id)
+    if question is None:
+        return
+    question = question.strip()
+    chat_id = message.chat_id
+    if not question:
+        await send_html(context.bot, chat_id, render.render_plain(EMPTY_HINT))
+        return
+    if not await _within_limits(update, context, question):
+        return
+    settings = context.bot_data["settings"]
+    if settings.log_message_text:
+        logger.info("question in chat %s: %s", chat_id, question)
+    runtime = context.bot_data["runtime"]
+    history = tuple(context.chat_data.get("history", ()))
+    async with typing_action(context.bot, chat_id, thread_id=message.message_thread_id):
+        result: Answer = await asyncio.to_thread(
+            answer, question, runtime.searcher, history=history
+        )
+    context.chat_data["history"] = (question,)
+    markup = None
+    if result.answered:
+        key = _remember(context.chat_data, question, result)
+        markup = keyboard(render.answer_buttons(result, key))
+    else:
+        await _record(context, "record_unanswered", update.effective_user.id, chat_id, question)
+    await send_html(
+        context.bot,
+        chat_id,
+        render.render_answer(result),
+        markup=markup,
+        reply_to=message.message_id if message.chat.type != ChatType.PRIVATE else None,
+        thread_id=message.message_thread_id,
+    )
+
+
+def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
+    """The question in ``message`` if it is meant for the bot (mention removed), else None.
+
+    Private chats: always. Groups: when the bot is @mentioned or the message replies
+    to one of the bot's own messages.
+    """
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    mention = f"@{username}".lower()
+    mentioned = False
+    entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    for entity, value in entities.items():
+        if (entity.type == MessageEntity.MENTION and value.lower() == mention) or (
+            entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id
+        ):
+            mentioned = True
+            text = text.replace(value, " ", 1)
+    if mentioned:
+        return re.sub(r"\s+", " ", text)
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text
+    return None
+
+
+async def _within_limits(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """False (after telling the user why) for an over-long question or a flooding user."""
+    chat_id = update.effective_chat.id
+    if len(text) > MAX_QUESTION_CHARS:
+        await send_html(context.bot, chat_id, render.render_plain(TOO_LONG))
+        return False
+    flood: FloodLimiter = context.bot_data["flood"]
+    user_id = update.effective_user.id if update.effective_user else chat_id
+    access: AccessPolicy = context.bot_data["access"]
+    if not access.is_admin(user_id) and not flood.allow(user_id):
+        text = FLOOD.format(seconds=flood.retry_in(user_id))
+        await send_html(context.bot, chat_id, render.render_plain(text))
+        return False
+    return True
+
+
+def _remember(chat_data: dict, question: str, result: Answer) -> str:
+    """Keep the answer's citations for its buttons; returns the key the buttons carry."""
+    store: OrderedDict[str, StoredAnswer] = chat_data.setdefault("answers", OrderedDict())
+    # Random, not a counter: after a restart an old button must not hit a new answer.
+    key = secrets.token_hex(4)
+    store[key] = StoredAnswer(question, render.answer_plain_text(result), result.citations)
+    while len(store) > RECENT_ANSWERS:
+        store.popitem(last=False)
+    return key
+
+
+def keyboard(rows: render.ButtonRows) -> InlineKeyboardMarkup:
+    """An inline keyboard from ``render``'s ``(label, callback_data)`` rows."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def _record(context: ContextTypes.DEFAULT_TYPE, method: str, *args: object) -> None:
+    """Call the feedback sink's ``method`` in a thread, if a sink is configured."""
+    sink = context.bot_data.get("feedback_sink")
+    if sink is not None:
+        await asyncio.to_thread(getattr(sink, method), *args)
+
+
+# --- buttons ----------------------------------------------------------------------------
+
+
+async def on_passage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the full passage behind a ``[n]`` button."""
+    query = update.callback_query
+    _, number, key = query.data.split(":")
+    stored = _stored(context, key)
+    citation = next((c for c in stored.citations if c.n == int(number)), None) if stored else None
+    if citation is None:
+        await deliver(lambda: query.answer(STALE_BUTTON, show_alert=False), what="answerCallbackQuery")
+        return
+    await deliver(query.answer, what="answerCallbackQuery")
+    await send_html(context.bot, update.effective_chat.id, render.render_passage(citation))
+
+
+async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Record a 👍 or 👎 for an answer."""
+    query = update.callback_query
+    _, sign, key = query.data.split(":")
+    stored = _stored(context, key)
+    if stored is None:
+        await deliver(lambda: query.answer(STALE_BUTTON), what="answerCallbackQuery")
+        return
+    if stored.rated:
+        await deliver(lambda: query.answer(ALREADY_RATED), what="answerCallbackQuery")
+        return
+    context.chat_data["answers"][key] = StoredAnswer(stored.question, stored.text, stored.citations, True)
+    sources = [f"{c.doc_id} {c.anchor}".strip() for c in stored.citations]
+    await _record(
+        context,
+        "record_feedback",
+        update.effective_user.id,
+        update.effective_chat.id,
+        stored.question,
+        stored.text,
+        sources,
+        1 if sign == "+" else -1,
+    )
+    await deliver(lambda: query.answer(THANKS), what="answerCallbackQuery")
+
+
+async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer any button we cannot serve (old, foreign or malformed data) politely."""
+    await deliver(lambda: update.callback_query.answer(STALE_BUTTON), what="answerCallbackQuery")
+
+
+def _stored(context: ContextTypes.DEFAULT_TYPE, key: str) -> StoredAnswer | None:
+    answers = context.chat_data.get("answers") if context.chat_data is not None else None
+    return answers.get(key) if answers else None
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with its traceback (ids only, no text) and apologise when possible."""
+    if not isinstance(update, Update):
+        logger.error("error outside an update", exc_info=context.error)
+        return
+    chat = update.effective_chat
+    logger.error(
+        "update %s in chat %s failed", update.update_id, chat.id if chat else None,
+        exc_info=context.error,
+    )
+    text = next(
+        (text for kind, text in ERROR_TEXTS.items() if isinstance(context.error, kind)), GENERIC_ERROR
+    )
+    if update.callback_query:
+        await deliver(lambda: update.callback_query.answer(text), what="answerCallbackQuery", attempts=2)
+    elif chat:
+        await send_html(context.bot, chat.id, render.render_plain(text))

@@ -1,0 +1,174 @@
+"""The python-telegram-bot ``Application``: built in one place, run by polling or webhook."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.runtime import load_runtime
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Updates handled at once. Handlers wait on worker threads for the heavy part, so
+# this bounds memory and queueing, not CPU use.
+CONCURRENT_UPDATES = 64
+POLL_TIMEOUT = 30  # seconds a getUpdates long poll stays open
+
+
+def build_application(
+    settings: Settings, runtime_factory: Callable[[Settings], Any] = load_runtime
+) -> Application:
+    """The bot's ``Application`` with all handlers; nothing is loaded until it starts.
+
+    ``runtime_factory(settings)`` runs in a worker thread in ``post_init`` and must
+    return an object with ``searcher`` (``.search(query, k)``) and ``chunks()``; its
+    errors (``IndexNotBuilt``, ``ModelNotAvailable``) propagate out of ``run``.
+    Raises ``ValueError`` when no token is configured.
+    """
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        # The limiter waits out a flood limit itself (pausing every request, as the
+        # limit is per bot) up to twice; bot.sending retries whatever still fails.
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(handlers.post_init)
+        .post_shutdown(handlers.post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    application.bot_data["runtime_factory"] = runtime_factory
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: Application) -> None:
+    new_message = filters.UpdateType.MESSAGE  # edits of old questions are not re-answered
+    application.add_handler(TypeHandler(Update, handlers.check_access), group=-1)
+    for names, callback in (
+        (("start", "help"), handlers.on_help),
+        (("zrodla",), handlers.on_sources),
+        (("zmiany",), handlers.on_changes),
+        (("szukaj",), handlers.on_search),
+    ):
+        application.add_handler(CommandHandler(names, callback, filters=new_message))
+    application.add_handler(MessageHandler(filters.COMMAND & new_message, handlers.on_unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & new_message, handlers.on_text))
+    # Patterns match what bot.render issues: "p:<n>:<key>" and "f:<+|->:<key>", key = 8 hex.
+    application.add_handler(
+        CallbackQueryHandler(handlers.on_passage_button, pattern=r"^p:\d{1,3}:[0-9a-f]{8}$")
+    )
+    application.add_handler(
+        CallbackQueryHandler(handlers.on_feedback_button, pattern=r"^f:[+-]:[0-9a-f]{8}$")
+    )
+    # Registered last: any other button (old, malformed, foreign) still gets an answer.
+    application.add_handler(CallbackQueryHandler(handlers.on_stale_button))
+    application.add_error_handler(handlers.on_error)
+
+
+@dataclass(frozen=True)
+class WebhookOptions:
+    """Arguments of ``Updater.start_webhook`` derived from the settings."""
+
+    listen: str
+    port: int
+    url_path: str
+    webhook_url: str
+    secret_token: str
+
+
+def webhook_options(settings: Settings) -> WebhookOptions | None:
+    """Webhook arguments when ``webhook_url`` is set, else None (long polling).
+
+    The local path is the public URL's path, as a reverse proxy usually forwards it.
+    Without a configured secret a random one is used, which suits a single replica.
+    """
+    if not settings.webhook_url:
+        return None
+    if settings.webhook_secret is not None:
+        secret = settings.webhook_secret.get_secret_value()
+    else:
+        logger.warning("POMOCNIK_WEBHOOK_SECRET not set; using a random one (single replica only)")
+        secret = secrets.token_urlsafe(32)
+    return WebhookOptions(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=secret,
+    )
+
+
+def run(settings: Settings) -> None:
+    """Run the bot until interrupted: webhook mode if configured, else long polling."""
+    application = build_application(settings)
+    options = webhook_options(settings)
+    if options is None:
+        logger.info("starting with long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+    else:
+        logger.info("starting webhook on %s:%s", options.listen, options.port)
+        application.run_webhook(
+            listen=options.listen,
+            port=options.port,
+            url_path=options.url_path,
+            webhook_url=options.webhook_url,
+            secret_token=options.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+
+
+@contextlib.asynccontextmanager
+async def running(
+    application: Application, settings: Settings, *, poll_timeout: float = 1.0
+) -> AsyncIterator[Application]:
+    """Run ``application`` inside an already running event loop (tests, load test).
+
+    Does what ``run`` does, minus signal handling: initialise, ``post_init``, start
+    the updater (webhook or polling, as ``settings`` say), and the reverse on exit.
+    """
+    async with application:
+        await application.post_init(application)
+        options = webhook_options(settings)
+        if options is None:
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
+        else:
+            await application.updater.start_webhook(
+                listen=options.listen,
+                port=options.port,
+                url_path=options.url_path,
+                webhook_url=options.webhook_url,
+                secret_token=options.secret_token,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        await application.start()
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.post_shutdown(application)

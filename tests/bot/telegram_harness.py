@@ -1,0 +1,120 @@
+"""What the Telegram tests share: settings for the fake server and a tiny keyword runtime.
+
+The keyword searcher stands in for the index only in protocol tests; answers are
+still made by the real ``bot.answer.answer``. The real model and index are used by
+the ``slow`` tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.settings import Settings
+from index.errors import IndexNotBuilt
+from index.polish import fold_diacritics
+from index.records import Chunk, DocumentMeta, Hit
+from tests.bot.fake_bot_api import TOKEN
+
+STATUTE = DocumentMeta(
+    title="Ustawa o pomocy społecznej <tekst jednolity> & zmiany",
+    kind="statute",
+    status="in_force",
+    source_url="https://isap.sejm.gov.pl/isap.nsf/DocDetails.xsp?id=WDU20040640593&x=1",
+    published="Dz.U. 2025 poz. 1214",
+    effective_from=date(2004, 5, 1),
+)
+DRAFT = DocumentMeta(
+    title="Projekt ustawy o zmianie ustawy o pomocy społecznej (UD315)",
+    kind="draft",
+    status="draft",
+    source_url="https://legislacja.gov.pl/projekt/UD315",
+    date=date(2025, 6, 1),
+)
+
+CHUNKS = [
+    Chunk(
+        id="c-art37", doc_id="ups.md", anchor="art. 37 ust. 1",
+        text=(
+            "Zasiłek stały przysługuje pełnoletniej osobie samotnie gospodarującej, niezdolnej do pracy "
+            "z powodu wieku lub całkowicie niezdolnej do pracy, jeżeli jej dochód jest niższy od "
+            "kryterium dochodowego osoby samotnie gospodarującej <art. 37>."
+        ),
+        embed_text="", meta=STATUTE, position=0,
+    ),
+    Chunk(
+        id="c-art8", doc_id="ups.md", anchor="art. 8 ust. 1 pkt 1",
+        text=(
+            "Kryterium dochodowe osoby samotnie gospodarującej wynosi 1010 zł miesięcznie. "
+            "Kryterium dochodowe na osobę w rodzinie wynosi 823 zł miesięcznie."
+        ),
+        embed_text="", meta=STATUTE, position=1,
+    ),
+    Chunk(
+        id="c-ud315", doc_id="ud315.md", anchor="art. 1",
+        text="Projekt przewiduje podwyższenie zasiłku okresowego dla rodzin wielodzietnych.",
+        embed_text="", meta=DRAFT, position=0,
+    ),
+]
+
+
+class KeywordSearcher:
+    """Ranks the fixed chunks by shared folded words; records the queries it gets.
+
+    A query containing ``BOOM`` raises ``IndexNotBuilt``; ``delay`` simulates slow work.
+    """
+
+    def __init__(self, chunks: list[Chunk] = CHUNKS, delay: float = 0.0) -> None:
+        self.chunks = chunks
+        self.delay = delay
+        self.queries: list[str] = []
+        self._lock = threading.Lock()
+
+    def search(self, query: str, k: int = 5, kinds=None, statuses=None, on=None) -> list[Hit]:
+        with self._lock:
+            self.queries.append(query)
+        if "BOOM" in query:
+            raise IndexNotBuilt("test: no index")
+        if self.delay:
+            time.sleep(self.delay)
+        words = set(fold_diacritics(query.lower()).split())
+        scored = []
+        for chunk in self.chunks:
+            overlap = len(words & set(fold_diacritics(chunk.text.lower()).split()))
+            scored.append((overlap, chunk))
+        scored.sort(key=lambda pair: -pair[0])
+        return [
+            Hit(chunk=chunk, score=float(overlap), dense_rank=rank, lexical_rank=rank,
+                dense_score=0.9 if overlap else 0.5)
+            for rank, (overlap, chunk) in enumerate(scored[:k], start=1)
+        ]
+
+
+class FakeRuntime:
+    """The two things handlers use of ``bot.runtime.Runtime``."""
+
+    def __init__(self, searcher: KeywordSearcher) -> None:
+        self.searcher = searcher
+        self.closed = False
+
+    def chunks(self) -> list[Chunk]:
+        return self.searcher.chunks
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def bot_settings(base_url: str, data_dir: Path, **changes: object) -> Settings:
+    """Settings pointing the bot at the fake server, with state in ``data_dir``."""
+    values: dict[str, object] = dict(data_dir=data_dir, knowledge_dir=data_dir / "knowledge")
+    values.update(changes)
+    return Settings(
+        _env_file=None,
+        TELEGRAM_BOT_TOKEN=SecretStr(TOKEN),
+        TELEGRAM_BASE_URL=base_url,
+        **values,
+    )

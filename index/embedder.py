@@ -31,7 +31,7 @@ class Embedder:
     ) -> None:
         self._model = model
         self.model_id = model_id
-        self.dim: int = int(model.get_sentence_embedding_dimension())  # type: ignore[attr-defined]
+        self.dim: int = int(model.get_embedding_dimension())  # type: ignore[attr-defined]
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
 
@@ -95,7 +95,7 @@ def load_embedder(
             f"Nie można wczytać modelu {name_or_path!r} bez sieci: {exc.__class__.__name__}: {exc}"
         ) from exc
     model_id = _model_id(name_or_path)
-    log.info("Loaded embedding model %s (dim %s)", model_id, model.get_sentence_embedding_dimension())
+    log.info("Loaded embedding model %s (dim %s)", model_id, model.get_embedding_dimension())
     return Embedder(model, model_id, query_prompt, passage_prompt)
 
 

@@ -1,0 +1,71 @@
+"""Polish sentence splitting keeps legal references, abbreviations, dates and amounts whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sentences import sentences, split_sentences
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zgodnie z art. 8 ust. 1 pkt 2 ustawy kryterium dochodowe wynosi 1010 zł.",
+        "Ustawa została ogłoszona w Dz.U. 2025 poz. 1214 i obowiązuje od 1.01.2025 r. w całości.",
+        "Ustawa z dnia 12 marca 2004 r. o pomocy społecznej (Dz. U. z 2023 r. poz. 901) reguluje m.in. zasiłki.",
+        "Świadczenia, tj. zasiłki i usługi, np. posiłek, przyznaje się decyzją.",
+        "Decyzję doręczono 1.01.2025 r. Wiśniewskiemu.",
+    ],
+)
+def test_one_sentence_is_not_broken(text: str) -> None:
+    assert split_sentences(text) == [text]
+
+
+def test_real_sentence_ends_split_and_amount_stays_whole() -> None:
+    text = "Kryterium dochodowe wynosi 1010 zł. Od 1.01.2025 r. obowiązują nowe kwoty! Czy to dużo? Tak."
+    assert split_sentences(text) == [
+        "Kryterium dochodowe wynosi 1010 zł.",
+        "Od 1.01.2025 r. obowiązują nowe kwoty!",
+        "Czy to dużo?",
+        "Tak.",
+    ]
+
+
+def test_unit_labels_do_not_end_sentences() -> None:
+    text = (
+        "Art. 129. § 1. Odwołanie wnosi się za pośrednictwem organu, który wydał decyzję. "
+        "§ 2. Odwołanie wnosi się w terminie czternastu dni."
+    )
+    assert split_sentences(text) == [
+        "Art. 129. § 1. Odwołanie wnosi się za pośrednictwem organu, który wydał decyzję.",
+        "§ 2. Odwołanie wnosi się w terminie czternastu dni.",
+    ]
+
+
+def test_list_items_are_sentences_with_their_lead() -> None:
+    text = "Art. 7. Pomocy udziela się z powodu:\n1) ubóstwa;\n2) sieroctwa;\n7) przemocy domowej;"
+    result = sentences(text)
+    assert [s.text for s in result] == [
+        "Art. 7. Pomocy udziela się z powodu:",
+        "1) ubóstwa;",
+        "2) sieroctwa;",
+        "7) przemocy domowej;",
+    ]
+    assert result[0].lead is None
+    assert {s.lead for s in result[1:]} == {"Art. 7. Pomocy udziela się z powodu:"}
+    assert [s.position for s in result] == [0, 1, 2, 3]
+
+
+def test_headings_are_skipped_and_paragraphs_split() -> None:
+    text = "# Konferencja\n\nPierwszy akapit\nciągnie się dalej.\n\n## Tematy\n\nDrugi akapit."
+    assert split_sentences(text) == ["Pierwszy akapit ciągnie się dalej.", "Drugi akapit."]
+
+
+def test_numbered_paragraphs_are_not_list_items() -> None:
+    text = "Art. 106. 1. Świadczenia przyznaje się na wniosek.\n2. Pomoc może być udzielana z urzędu."
+    result = sentences(text)
+    assert [s.text for s in result] == [
+        "Art. 106. 1. Świadczenia przyznaje się na wniosek.",
+        "2. Pomoc może być udzielana z urzędu.",
+    ]
+    assert all(s.lead is None for s in result)

@@ -24,9 +24,13 @@ def status_text(meta: DocumentMeta, today: date) -> str:
 
     "obowiązuje od 1.01.2025" / "obowiązuje", "wchodzi w życie 1.01.2026",
     "projekt (UD315), nie obowiązuje", "zapowiedź, nie obowiązuje",
-    "nieaktualne od 1.01.2022" (the day after ``effective_to``) / "nieaktualne".
+    "nieaktualne od 1.01.2022" (the day after ``effective_to``) / "nieaktualne";
+    conference reports read "relacja z wydarzenia, 27.10.2020".
     """
     status = effective_status(meta, today)
+    if meta.kind == "conference":
+        # A report of a past event is not "outdated law": say what it is and when it happened.
+        return f"relacja z wydarzenia, {format_date(meta.date)}" if meta.date else "relacja z wydarzenia"
     if status == "in_force":
         return f"obowiązuje od {format_date(meta.effective_from)}" if meta.effective_from else "obowiązuje"
     if status == "upcoming":

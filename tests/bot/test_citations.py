@@ -40,6 +40,8 @@ def test_format_date_drops_leading_zero_of_the_day_only() -> None:
             "nieaktualne od 1.01.2022",
         ),
         ({"status": "historical"}, "nieaktualne"),
+        ({"status": "historical", "kind": "conference", "date": date(2020, 10, 27)}, "relacja z wydarzenia, 27.10.2020"),
+        ({"status": "historical", "kind": "conference"}, "relacja z wydarzenia"),
     ],
 )
 def test_status_text_for_every_status(fields: dict[str, object], expected: str) -> None:

@@ -1,0 +1,306 @@
+"""Hybrid search: dense ∪ BM25 → fusion → unit boost → filters → status tie-break → no duplicates.
+
+``Searcher`` answers over one loaded index version. ``HotSearcher`` holds the
+current ``Searcher`` of a store and swaps in a newer version without failing
+searches already running.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+from index import fusion
+from index.errors import IndexNotBuilt, PomocnikError
+from index.legal_units import parse_anchor, parse_unit_refs
+from index.metadata import effective_status
+from index.polish import fold_diacritics, word_tokens, words
+from index.records import Chunk, Hit
+from index.store import IndexStore, LoadedIndex
+
+log = logging.getLogger(__name__)
+
+# Naming a unit ("art. 37") is the most precise thing a user can say, so a
+# matching unit outranks any passage found by wording alone (fused scores lie in
+# [0, 1], ± the status shift below); among matching units the fused score decides.
+UNIT_BOOST = 2.0
+# A historical passage loses this much, or gains it when the question asks about
+# the past: enough to decide a near-tie with an in-force passage, too little to
+# hide a clearly better one.
+HISTORICAL_SHIFT = 0.05
+# With filters the best candidates may all be filtered out, so look deeper.
+FILTERED_DEPTH_FACTOR = 4
+
+_PAST = re.compile(
+    r"\b(?:wcze[sś]niej|poprzedni\w*|dawniej|dawn\w+|przedtem|kiedy[sś]|uprzednio|"
+    r"obowi[aą]zywa[lł]\w*|przed\s+(?:zmian|nowelizacj|reform)\w*)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:w|od|do|przed|z)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_DOTTED_ABBREVIATION = re.compile(r"\b(?:[^\W\d_]\.\s?){2,6}", re.UNICODE)
+
+
+class QueryEmbedder(Protocol):
+    """What search needs from ``index.embedder.Embedder``."""
+
+    model_id: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def asks_about_past(query: str, today: date) -> bool:
+    """Whether ``query`` asks how things were ("wcześniej", "w 2020", "poprzednio")."""
+    if _PAST.search(query):
+        return True
+    return any(int(year) < today.year for year in _YEAR.findall(query))
+
+
+class Searcher:
+    """Search over one ``LoadedIndex``; safe to share between threads."""
+
+    def __init__(
+        self, loaded: LoadedIndex, embedder: QueryEmbedder, candidates: int = fusion.CANDIDATES
+    ) -> None:
+        """Raises ``IndexNotBuilt`` when ``loaded`` was built by another model than ``embedder``."""
+        built_with = (loaded.manifest.get("model_id"), loaded.manifest.get("dim"))
+        if built_with != (embedder.model_id, embedder.dim):
+            raise IndexNotBuilt(
+                f"Indeks {loaded.version} zbudowano modelem {built_with[0]!r} (wymiar {built_with[1]}), "
+                f"a wczytany jest {embedder.model_id!r} (wymiar {embedder.dim}): "
+                "przebuduj indeks (`python -m index build`)."
+            )
+        self.loaded = loaded
+        self._embedder = embedder
+        self._candidates = candidates
+        self._units: dict[tuple[str, str], list[int]] | None = None  # built on first unit query
+        self._acts = {act: _ActName.of(act) for act in {c.meta.act for c in loaded.chunks} if act}
+
+    @property
+    def version(self) -> str:
+        """The index version this searcher answers from."""
+        return self.loaded.version
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        kinds: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+        on: date | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first, no two with the same text.
+
+        ``kinds`` and ``statuses`` keep only passages of those kinds and of those
+        statuses on ``on`` (default: today). ``Hit.dense_score`` is the cosine of
+        query and passage for every hit, whichever list found it.
+        """
+        chunks = self.loaded.chunks
+        query = query.strip()
+        if not query or k <= 0 or not chunks:
+            return []
+        today = on or date.today()
+        filtered = kinds is not None or statuses is not None
+        depth = self._candidates * (FILTERED_DEPTH_FACTOR if filtered else 1)
+        depth = min(len(chunks), max(depth, k))
+
+        query_vector = self._embedder.encode_queries([query]).astype(np.float32, copy=False)
+        scores, rows = self.loaded.vectors.search(query_vector, depth)
+        dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+        lexical = self.loaded.lexical.search(query, depth)
+        dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
+        lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
+        fused = {
+            int(row): score
+            for row, score in fusion.fuse(
+                [(str(r), s) for r, s in dense], [(str(r), s) for r, s in lexical]
+            )
+        }
+        boosted = self._unit_rows(query)
+        past = asks_about_past(query, today)
+
+        ranked: list[tuple[float, int, int]] = []  # (score, recency, row)
+        for row in fused.keys() | boosted:
+            chunk = chunks[row]
+            status = effective_status(chunk.meta, today)
+            if kinds is not None and chunk.meta.kind not in kinds:
+                continue
+            if statuses is not None and status not in statuses:
+                continue
+            score = fused.get(row, 0.0) + (UNIT_BOOST if row in boosted else 0.0)
+            if status == "historical":
+                score += HISTORICAL_SHIFT if past else -HISTORICAL_SHIFT
+            ranked.append((score, _recency(chunk), row))
+        # Equal scores: the more recent passage first (the older one for questions
+        # about the past), then the earlier row.
+        direction = 1 if past else -1
+        ranked.sort(key=lambda item: (-item[0], direction * item[1], item[2]))
+
+        picked: list[tuple[float, int]] = []
+        seen_texts: set[str] = set()
+        for score, _, row in ranked:
+            text = " ".join(chunks[row].text.casefold().split())
+            if text in seen_texts:
+                continue
+            seen_texts.add(text)
+            picked.append((score, row))
+            if len(picked) == k:
+                break
+        cosines = self.loaded.vectors.vectors_at([row for _, row in picked]) @ query_vector[0]
+        return [
+            Hit(
+                chunk=chunks[row],
+                score=float(score),
+                dense_rank=dense_rank.get(row),
+                lexical_rank=lexical_rank.get(row),
+                unit_boost=row in boosted,
+                dense_score=float(cosine),
+            )
+            for (score, row), cosine in zip(picked, cosines)
+        ]
+
+    def _unit_rows(self, query: str) -> set[int]:
+        """Rows whose anchor lies on a unit the query names, in the act it names if any."""
+        refs = parse_unit_refs(query)
+        if not refs:
+            return set()
+        if self._units is None:  # racing threads build identical tables: harmless
+            self._units = _unit_table(self.loaded.chunks)
+        chunks = self.loaded.chunks
+        matching: set[int] = set()
+        for ref in refs:
+            level = "article" if ref.article is not None else "section"
+            label = ref.article if ref.article is not None else ref.section
+            for row in self._units.get((level, label or ""), ()):
+                if ref.matches(chunks[row].anchor):
+                    matching.add(row)
+        named = {act for act, name in self._acts.items() if name.named_in(query)}
+        in_named = {row for row in matching if chunks[row].meta.act in named}
+        # Prefer the named act; if it holds no such unit, every match still counts.
+        return in_named or matching
+
+
+class HotSearcher:
+    """The current version's ``Searcher``, swapped when ``CURRENT`` changes.
+
+    A swap replaces one reference, so a search already running finishes on the
+    version it started with. ``refresh`` is cheap when nothing changed (one
+    small file read).
+    """
+
+    def __init__(self, store: IndexStore, embedder: QueryEmbedder) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._searcher: Searcher | None = None
+        self._refresh_lock = threading.Lock()
+        self.refresh()
+
+    @property
+    def searcher(self) -> Searcher:
+        """The serving ``Searcher``; raises ``IndexNotBuilt`` when none could be loaded."""
+        searcher = self._searcher
+        if searcher is None:
+            if self.refresh() and self._searcher is not None:
+                return self._searcher
+            raise IndexNotBuilt(
+                f"Brak indeksu w {self._store.root}: zbuduj go poleceniem `python -m index build`."
+            )
+        return searcher
+
+    @property
+    def version(self) -> str | None:
+        """The version being served, or None."""
+        searcher = self._searcher
+        return searcher.version if searcher else None
+
+    def refresh(self) -> bool:
+        """Load the version in ``CURRENT`` if it is not the one served; True if swapped.
+
+        A version that fails to load is logged and the old one keeps serving.
+        """
+        with self._refresh_lock:
+            wanted = self._store.current_version()
+            if wanted is None or wanted == self.version:
+                return False
+            try:
+                searcher = Searcher(self._store.load_version(wanted), self._embedder)
+            except (PomocnikError, OSError) as exc:
+                log.warning("Keeping index version %s: cannot load %s: %s", self.version, wanted, exc)
+                return False
+            self._searcher = searcher
+            log.info("Now serving index version %s", wanted)
+            return True
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        kinds: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+        on: date | None = None,
+    ) -> list[Hit]:
+        """``Searcher.search`` on the version being served."""
+        return self.searcher.search(query, k=k, kinds=kinds, statuses=statuses, on=on)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _recency(chunk: Chunk) -> int:
+    meta = chunk.meta
+    when = meta.effective_from or meta.date
+    return when.toordinal() if when else 0
+
+
+def _unit_table(chunks: Sequence[Chunk]) -> dict[tuple[str, str], list[int]]:
+    """Rows by their top unit, e.g. ("article", "7") → rows anchored in art. 7."""
+    table: dict[tuple[str, str], list[int]] = {}
+    for row, chunk in enumerate(chunks):
+        ref = parse_anchor(chunk.anchor) if chunk.anchor else None
+        if ref is None:
+            continue
+        if ref.article is not None:
+            table.setdefault(("article", ref.article), []).append(row)
+        elif ref.section is not None:
+            table.setdefault(("section", ref.section), []).append(row)
+    return table
+
+
+@dataclass(frozen=True)
+class _ActName:
+    """How a query can name an act: its subject words ("pomocy społecznej") or initials ("ups")."""
+
+    words: tuple[str, ...]
+    abbreviation: str
+
+    @classmethod
+    def of(cls, act: str) -> _ActName:
+        # "ustawa z dnia 12 marca 2004 r. o pomocy społecznej" → subject "pomocy społecznej";
+        # "ustawa z dnia 14 czerwca 1960 r. — Kodeks postępowania administracyjnego" → the code's name.
+        text = re.sub(r"^.*?\b\d{4}\s*r\.\s*[—–-]?\s*", "", act.strip())
+        is_code = bool(re.match(r"(?i)kodeks\b", text))
+        subject = text if is_code else re.split(r"\bo\s+", text)[-1]
+        content = tuple(w for w in words(subject) if len(w) > 2)
+        initials = "".join(fold_diacritics(w[0]) for w in content)
+        prefix = "" if is_code else fold_diacritics(words(act)[0][0]) if words(act) else ""
+        return cls(content, prefix + initials)
+
+    def named_in(self, query: str) -> bool:
+        """Whether ``query`` names this act by all its subject words or by its initials."""
+        if not self.words:
+            return False
+        tokens = {token.lstrip("~") for word in words(query) for token in word_tokens(word)}
+        if all(any(t.lstrip("~") in tokens for t in word_tokens(w)) for w in self.words):
+            return True
+        if len(self.abbreviation) < 3:
+            return False
+        dotted = {re.sub(r"[.\s]", "", m).lower() for m in _DOTTED_ABBREVIATION.findall(query)}
+        plain = {fold_diacritics(w) for w in words(query)}
+        return self.abbreviation in {fold_diacritics(d) for d in dotted} | plain

@@ -1,0 +1,78 @@
+"""faiss vector index: kind by size, exact and approximate search, persistence, threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from index import vectors
+from index.vectors import HNSW_EF_SEARCH, VectorIndex, configure_threads
+
+
+def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    matrix = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_kind_follows_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 100)
+    assert VectorIndex.build(unit_vectors(100)).kind == "flat"
+    assert VectorIndex.build(unit_vectors(101)).kind == "hnsw"
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_search_returns_cosine_and_rows_best_first(kind: str) -> None:
+    data = unit_vectors(500)
+    index = VectorIndex.build(data, kind)  # type: ignore[arg-type]
+    scores, rows = index.search(data[[7, 42]], 5)
+    assert rows[:, 0].tolist() == [7, 42]
+    assert scores[:, 0] == pytest.approx([1.0, 1.0], abs=1e-5)
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)
+    expected = data[rows[0]] @ data[7]
+    assert scores[0] == pytest.approx(expected, abs=1e-5)
+
+
+def test_k_is_capped_by_size_and_empty_index_finds_nothing() -> None:
+    scores, rows = VectorIndex.build(unit_vectors(3)).search(unit_vectors(1, seed=1), 10)
+    assert rows.shape == (1, 3) and sorted(rows[0].tolist()) == [0, 1, 2]
+    scores, rows = VectorIndex.build(np.zeros((0, 32), np.float32)).search(unit_vectors(1), 5)
+    assert rows.shape == (1, 0)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_save_load_round_trip(tmp_path: Path, kind: str) -> None:
+    data = unit_vectors(300)
+    index = VectorIndex.build(data, kind)  # type: ignore[arg-type]
+    index.save(tmp_path / "v.faiss")
+    loaded = VectorIndex.load(tmp_path / "v.faiss", kind)  # type: ignore[arg-type]
+    assert (loaded.kind, loaded.dim, len(loaded)) == (kind, 32, 300)
+    query = unit_vectors(3, seed=5)
+    assert np.array_equal(loaded.search(query, 10)[1], index.search(query, 10)[1])
+    np.testing.assert_allclose(loaded.vectors_at([0, 299]), data[[0, 299]], atol=1e-6)
+    if kind == "hnsw":  # efSearch is not stored by faiss: it must be set again on load
+        assert faiss.downcast_index(loaded._index).hnsw.efSearch == HNSW_EF_SEARCH
+
+
+def test_hnsw_recall_against_exact_search() -> None:
+    data, queries = unit_vectors(3000, 64), unit_vectors(50, 64, seed=9)
+    exact = VectorIndex.build(data, "flat").search(queries, 10)[1]
+    approx = VectorIndex.build(data, "hnsw").search(queries, 10)[1]
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])
+    assert recall >= 0.95
+
+
+def test_unknown_kind_is_rejected() -> None:
+    with pytest.raises(ValueError, match="allowed: flat, hnsw"):
+        VectorIndex.build(unit_vectors(3), "ivf")  # type: ignore[arg-type]
+
+
+def test_threads_sized_to_request_and_machine() -> None:
+    try:
+        assert configure_threads(1) == 1 and faiss.omp_get_max_threads() == 1
+        machine = configure_threads()
+        assert 1 <= machine and faiss.omp_get_max_threads() == machine
+    finally:
+        configure_threads()

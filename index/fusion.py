@@ -1,7 +1,8 @@
 """Merging the dense and the lexical ranking into one.
 
-Two pure functions: ``weighted_rrf`` (rank-based, the one search uses) and
-``fuse`` (min-max score combination, measured equal within noise). The constants
+Two pure functions: ``weighted_rrf`` (rank-based) and ``fuse`` (min-max score
+combination, the one search uses: equal within noise on LQAD-PL, and its scores
+lie in [0, 1], the scale search's boosts and shifts are set for). The constants
 were tuned on LQAD-PL train+dev and on natural social-work questions by
 ``scripts/tune_retrieval.py`` (nDCG@10, dense = e5-small with act titles):
 RRF(k=5, lexical 0.6) 0.896 / 0.876 vs BM25 alone 0.891 / 0.835, dense alone

@@ -35,6 +35,10 @@ UNIT_BOOST = 2.0
 # the past: enough to decide a near-tie with an in-force passage, too little to
 # hide a clearly better one.
 HISTORICAL_SHIFT = 0.05
+# A passage whose period of application covers a year the question names
+# ("kryterium w 2013") gains this much: enough to beat today's wording of the
+# same rule, which would otherwise win on words alone.
+YEAR_SHIFT = 0.15
 # With filters the best candidates may all be filtered out, so look deeper.
 FILTERED_DEPTH_FACTOR = 4
 
@@ -61,6 +65,11 @@ def asks_about_past(query: str, today: date) -> bool:
     if _PAST.search(query):
         return True
     return any(int(year) < today.year for year in _YEAR.findall(query))
+
+
+def named_years(query: str) -> set[int]:
+    """Years the query asks about with a preposition: "w 2013", "od 2022", "przed 2020"."""
+    return {int(year) for year in _YEAR.findall(query)}
 
 
 class Searcher:
@@ -125,6 +134,7 @@ class Searcher:
         }
         boosted = self._unit_rows(query)
         past = asks_about_past(query, today)
+        years = named_years(query)
 
         ranked: list[tuple[float, int, int]] = []  # (score, recency, row)
         for row in fused.keys() | boosted:
@@ -137,6 +147,8 @@ class Searcher:
             score = fused.get(row, 0.0) + (UNIT_BOOST if row in boosted else 0.0)
             if status == "historical":
                 score += HISTORICAL_SHIFT if past else -HISTORICAL_SHIFT
+            if years and _applies_in(chunk, years):
+                score += YEAR_SHIFT
             ranked.append((score, _recency(chunk), row))
         # Equal scores: the more recent passage first (the older one for questions
         # about the past), then the earlier row.
@@ -257,6 +269,16 @@ def _recency(chunk: Chunk) -> int:
     meta = chunk.meta
     when = meta.effective_from or meta.date
     return when.toordinal() if when else 0
+
+
+def _applies_in(chunk: Chunk, years: set[int]) -> bool:
+    """Whether the chunk's stated period of application covers one of ``years``."""
+    start, end = chunk.meta.effective_from, chunk.meta.effective_to
+    if start is None and end is None:
+        return False
+    return any(
+        (start is None or start.year <= year) and (end is None or end.year >= year) for year in years
+    )
 
 
 def _unit_table(chunks: Sequence[Chunk]) -> dict[tuple[str, str], list[int]]:

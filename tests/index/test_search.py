@@ -107,6 +107,12 @@ def test_in_force_wins_the_tie_unless_the_question_asks_about_the_past(searcher:
     assert [h.chunk.doc_id for h in past] == ["ups-7-dawny.md", "ups-7.md"]
 
 
+def test_a_named_year_prefers_the_passage_in_force_that_year(searcher: Searcher) -> None:
+    for query, doc_id in [("przemoc art. 7 w 2021", "ups-7-dawny.md"), ("przemoc art. 7 od 2024", "ups-7.md")]:
+        hits = [h for h in searcher.search(query, k=3, on=TODAY) if h.chunk.doc_id.startswith("ups-7")]
+        assert hits[0].chunk.doc_id == doc_id, query
+
+
 def test_filters_by_kind_and_by_status_on_a_date(searcher: Searcher) -> None:
     hits = searcher.search("pomoc społeczna", k=5, kinds={"conference"}, on=TODAY)
     assert [h.chunk.doc_id for h in hits] == ["konferencja.md"]

@@ -1,4 +1,4 @@
-"""``python -m bot [console | ask QUESTION [--json]]``: a thin shell over the package.
+"""``python -m bot [console | ask QUESTION [--json] | export-feedback DIR]``: a thin shell.
 
 Without a command the bot runs on Telegram when TELEGRAM_BOT_TOKEN is set, else
 as a console chat. Expected problems (``PomocnikError``, bad settings) print one
@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -30,10 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = _settings(args)
         if args.command == "ask":
             return _ask(args, settings)
+        if args.command == "export-feedback":
+            return _export_feedback(args, settings)
         if args.command == "console" or settings.telegram_bot_token is None:
             if args.command is None:
                 print(NO_TOKEN, file=sys.stderr)
@@ -70,6 +75,21 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _export_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.feedback import FeedbackStore
+
+    if not settings.db_path.is_file():  # opening would create an empty database
+        raise PomocnikError(f"Brak bazy ocen {settings.db_path}: sprawdź POMOCNIK_DB i POMOCNIK_DATA_DIR.")
+    store = FeedbackStore(settings.db_path, settings.retention_days)
+    try:
+        written = store.export_csv(args.out_dir)
+    finally:
+        store.close()
+    for path in written:
+        print(path)
+    return 0
+
+
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
     from bot.runtime import load_runtime
@@ -103,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="jedna odpowiedź; '-' czyta pytania ze stdin, po jednym w wierszu")
     ask.add_argument("question", help="pytanie albo '-'")
     ask.add_argument("--json", action="store_true", help="wynik jako JSON (jeden obiekt w wierszu)")
+    export = commands.add_parser(
+        "export-feedback", help="oceny i pytania bez odpowiedzi z bazy (POMOCNIK_DB) jako pliki CSV"
+    )
+    export.add_argument("out_dir", type=Path, help="folder na feedback.csv i unanswered.csv")
     return parser
 
 

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 RECENT_ANSWERS = 20  # answers per chat whose buttons still work
+REFUSALS_REMEMBERED = 10_000  # users already told they are not on the allowlist
 SEARCH_HITS = 5
 
 COMMANDS = (
@@ -51,6 +52,7 @@ COMMANDS = (
     BotCommand("zrodla", "Dokumenty w bazie wiedzy"),
     BotCommand("zmiany", "Nowelizacje i projekty według daty wejścia w życie"),
     BotCommand("szukaj", "Surowe wyniki wyszukiwania: /szukaj <fraza>"),
+    BotCommand("zapomnij", "Usuń moje zapisane oceny, pytania i historię rozmowy"),
 )
 
 HELP_TEXT = """\
@@ -71,6 +73,7 @@ Polecenia:
 /zrodla — dokumenty w bazie wiedzy
 /zmiany — nowelizacje i projekty, najbliższe najpierw
 /szukaj <fraza> — surowe fragmenty z wyszukiwarki
+/zapomnij — usuń moje zapisane dane
 /help — ta pomoc
 
 Odpowiadam wyłącznie na podstawie dokumentów z bazy; to nie jest porada prawna."""
@@ -139,11 +142,22 @@ async def check_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if access.is_allowed(user.id if user else None, chat.id if chat else None):
         return
     logger.info("update %s from chat %s refused by the allowlist", update.update_id, chat and chat.id)
-    if update.callback_query:
+    if update.callback_query:  # a button must always be answered, or it spins
         await deliver(lambda: update.callback_query.answer(NOT_ALLOWED), what="answerCallbackQuery")
-    elif chat and chat.type == ChatType.PRIVATE:
+    elif chat and chat.type == ChatType.PRIVATE and _first_refusal(context.bot_data, chat.id):
         await send_html(context.bot, chat.id, render.render_plain(NOT_ALLOWED))
     raise ApplicationHandlerStop
+
+
+def _first_refusal(bot_data: dict, user_id: int) -> bool:
+    """True the first time ``user_id`` is refused: the refusal is sent once, not per message."""
+    told: OrderedDict[int, None] = bot_data.setdefault("refused", OrderedDict())
+    if user_id in told:
+        return False
+    told[user_id] = None
+    while len(told) > REFUSALS_REMEMBERED:  # bounded, like the flood limiter
+        told.popitem(last=False)
+    return True
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -231,7 +245,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         result: Answer = await asyncio.to_thread(
             answer, question, runtime.searcher, history=history
         )
-    context.chat_data["history"] = (question,)
+    # The merged query, so a second follow-up in a row ("a kiedy?") keeps the topic.
+    context.chat_data["history"] = (str(result.extra.get("query", question)),)
     markup = None
     if result.answered:
         key = _remember(context.chat_data, question, result)

@@ -35,6 +35,9 @@ class Settings(IndexSettings):
     db: Path | None = None  # default: data_dir / "pomocnik.sqlite3"
     log_message_text: bool = False
     retention_days: int = 180  # feedback and unanswered questions are deleted after this
+    # How often the running bot looks for an index version built by another process
+    # (`python -m index build`); 0 turns the check off.
+    index_check_seconds: float = Field(default=30.0, ge=0)
 
     @field_validator("allowed_ids", "admin_ids", mode="before")
     @classmethod

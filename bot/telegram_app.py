@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import admin, handlers
 from bot.runtime import load_runtime
 from bot.settings import Settings
 
@@ -54,14 +54,24 @@ def build_application(
         # limit is per bot) up to twice; bot.sending retries whatever still fails.
         .rate_limiter(AIORateLimiter(max_retries=2))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .post_init(handlers.post_init)
-        .post_shutdown(handlers.post_shutdown)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
     application.bot_data["runtime_factory"] = runtime_factory
     _add_handlers(application)
     return application
+
+
+async def _post_init(application: Application) -> None:
+    await handlers.post_init(application)  # loads the runtime admin.post_init watches
+    await admin.post_init(application)
+
+
+async def _post_shutdown(application: Application) -> None:
+    await admin.post_shutdown(application)
+    await handlers.post_shutdown(application)
 
 
 def _add_handlers(application: Application) -> None:
@@ -72,6 +82,9 @@ def _add_handlers(application: Application) -> None:
         (("zrodla",), handlers.on_sources),
         (("zmiany",), handlers.on_changes),
         (("szukaj",), handlers.on_search),
+        (("zapomnij",), admin.on_forget),
+        (("reindex",), admin.on_reindex),
+        (("stats",), admin.on_stats),
     ):
         application.add_handler(CommandHandler(names, callback, filters=new_message))
     application.add_handler(MessageHandler(filters.COMMAND & new_message, handlers.on_unknown_command))

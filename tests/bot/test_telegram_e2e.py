@@ -71,12 +71,14 @@ async def no_reply_to(api: FakeBotApi, chat_id: int, settle: float = 0.5) -> boo
 
 async def test_startup_registers_polish_commands(app, api):
     [call] = await api.wait_for(lambda c: c.method == "setMyCommands")
-    assert [c["command"] for c in call.params["commands"]] == ["start", "help", "zrodla", "zmiany", "szukaj"]
+    assert [c["command"] for c in call.params["commands"]] == ["start", "help", "zrodla", "zmiany", "szukaj", "zapomnij"]
     assert all(c["description"] for c in call.params["commands"])
     assert api.calls_of("getMe") and api.calls_of("deleteWebhook")  # polling, not webhook
 
 
-async def test_private_question_gets_cited_html_answer_with_buttons(app, api):
+# A short delay: a warm answer can finish before the first typing action goes out.
+@pytest.mark.parametrize("searcher", [KeywordSearcher(delay=0.3)])
+async def test_private_question_gets_cited_html_answer_with_buttons(app, api, searcher):
     [reply] = await ask(api, QUESTION)
     assert_telegram_html(reply)
     text = visible_text(reply.params["text"])

@@ -1,0 +1,308 @@
+"""Maintenance and privacy commands, and the watch that picks up new index versions.
+
+``/reindex`` and ``/stats`` are for the admins in ``Settings.admin_ids`` only (the
+check is here, whatever command menu Telegram shows); ``/zapomnij`` is for
+everyone. The index watch asks the runtime's ``HotSearcher`` every
+``Settings.index_check_seconds`` whether ``CURRENT`` moved, so a version built by
+``python -m index build`` in another process is served without a restart; once a
+day, feedback older than the retention period is purged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, ContextTypes
+
+from bot import render
+from bot.access import AccessPolicy
+from bot.feedback import Stats
+from bot.handlers import COMMANDS
+from bot.sending import deliver, send_html, typing_action
+from bot.settings import Settings
+from index.build import BuildReport, build_index
+from index.errors import PomocnikError
+
+logger = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = (
+    BotCommand("reindex", "Przebuduj indeks z folderu wiedzy (administrator)"),
+    BotCommand("stats", "Oceny, pytania bez odpowiedzi i stan indeksu (administrator)"),
+)
+LISTED_NAMES = 20  # document names shown per list in the /reindex summary
+QUESTION_PREVIEW = 200  # characters of an unanswered question shown in /stats
+
+ADMIN_ONLY = "Przepraszam, to polecenie jest dostępne tylko dla administratorów bota."
+REINDEX_STARTED = "Przebudowuję indeks z folderu wiedzy — dam znać, gdy skończę."
+REINDEX_BUSY = "Trwa już przebudowa indeksu — poczekaj na jej wynik."
+REINDEX_FAILED = "Przebudowa nie powiodła się, nadal działa poprzednia wersja indeksu. Powód: {reason}"
+REINDEX_NOT_SERVED = (
+    "Uwaga: nowej wersji nie udało się wczytać, nadal działa wersja {serving} (szczegóły w logu)."
+)
+FORGET_DONE = "Usunąłem Twoje zapisane dane: {count} (oceny i pytania bez odpowiedzi) oraz historię tej rozmowy."
+FORGET_NOTHING = "Nie mam zapisanych Twoich ocen ani pytań. Historia tej rozmowy została wyczyszczona."
+
+PURGE_SECONDS = 24 * 3600  # how often expired feedback rows are deleted
+
+_RUNNING = "reindex_running"  # bot_data flag: a /reindex build is under way
+_TASKS = "admin_tasks"  # bot_data: the periodic tasks post_init started
+
+
+# --- lifecycle --------------------------------------------------------------------------
+
+
+async def post_init(application: Application) -> None:
+    """Start the index watch and the daily purge; show admin commands in the admins' chats."""
+    data = application.bot_data
+    settings: Settings = data["settings"]
+    tasks = data.setdefault(_TASKS, [])
+    refresh = getattr(data["runtime"].searcher, "refresh", None)
+    if refresh is not None and settings.index_check_seconds > 0:
+        tasks.append(asyncio.create_task(
+            repeat(refresh, settings.index_check_seconds, "index watch"), name="index-watch"
+        ))
+    sink = data.get("feedback_sink")
+    if sink is not None and hasattr(sink, "purge_expired"):
+        # The store purges when it opens; a bot running for months must purge too.
+        tasks.append(asyncio.create_task(repeat(sink.purge_expired, PURGE_SECONDS, "purge"), name="purge"))
+    for admin_id in sorted(settings.admin_ids):
+        # Fails with "chat not found" until the admin has written to the bot; harmless.
+        await deliver(
+            lambda admin_id=admin_id: application.bot.set_my_commands(
+                (*COMMANDS, *ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id)
+            ),
+            what=f"setMyCommands for admin chat {admin_id}",
+            attempts=2,
+        )
+
+
+async def post_shutdown(application: Application) -> None:
+    """Stop what ``post_init`` started."""
+    for task in application.bot_data.pop(_TASKS, []):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def repeat(call: Callable[[], object], interval: float, what: str) -> None:
+    """Run ``call()`` in a worker thread every ``interval`` seconds, until cancelled.
+
+    A failing call is logged and the next one still runs: for the index watch,
+    ``HotSearcher.refresh`` already keeps the old version when a new one cannot
+    be loaded, so anything it raises is unexpected.
+    """
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            result = await asyncio.to_thread(call)
+        except Exception:  # a failed round must never stop the later ones
+            logger.exception("%s failed", what)
+        else:
+            if result:  # a swapped index version, a number of purged rows
+                logger.info("%s returned %r", what, result)
+
+
+# --- /reindex ---------------------------------------------------------------------------
+
+
+async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Rebuild the index from the knowledge folder and serve it (admins only)."""
+    chat_id = update.effective_chat.id
+    if not await _admin(update, context, "reindex"):
+        return
+    data = context.bot_data
+    if data.get(_RUNNING):
+        await send_html(context.bot, chat_id, render.render_plain(REINDEX_BUSY))
+        return
+    data[_RUNNING] = True  # set before the first await: no second build can slip in
+    try:
+        await send_html(context.bot, chat_id, render.render_plain(REINDEX_STARTED))
+        runtime, settings = data["runtime"], data["settings"]
+        logger.info("reindex started by admin %s", update.effective_user.id)
+        try:
+            async with typing_action(context.bot, chat_id):
+                report = await asyncio.to_thread(rebuild, runtime, settings)
+        except Exception as error:  # noqa: BLE001 - the admin must hear why, the old index stays
+            logger.warning("reindex failed", exc_info=error)
+            text = REINDEX_FAILED.format(reason=_one_sentence(error))
+        else:
+            text = format_report(report, settings.knowledge_dir)
+            serving = getattr(runtime.searcher, "version", report.version)
+            if serving != report.version:
+                text += "\n\n" + REINDEX_NOT_SERVED.format(serving=serving)
+        await send_html(context.bot, chat_id, render.render_plain(text))
+    finally:
+        data[_RUNNING] = False
+
+
+def rebuild(runtime: Any, settings: Settings) -> BuildReport:
+    """Build a new index version with the runtime's embedder and serve it; blocking.
+
+    Raises whatever ``index.build.build_index`` raises (``PomocnikError`` for
+    expected problems, e.g. an empty folder or another build holding the lock).
+    """
+    report = build_index(
+        settings.knowledge_dir,
+        runtime.store,
+        runtime.embedder,
+        max_bytes=int(settings.max_file_mb * 1_000_000),
+        batch_size=settings.embed_batch_size,
+    )
+    runtime.searcher.refresh()
+    return report
+
+
+def format_report(report: BuildReport, knowledge_dir: Path) -> str:
+    """The /reindex summary in Polish: what changed, skipped files, chunks, vectors, time."""
+    lines = [
+        f"Indeks przebudowany w {_seconds(report.seconds)} (wersja {report.version}).",
+        f"Dokumenty: {report.documents}, fragmenty: {report.chunks}.",
+        f"Wektory: {report.embedded} obliczonych, {report.reused} z poprzedniej wersji.",
+        _names("Dodane", report.added),
+        _names("Zmienione", report.changed),
+        _names("Usunięte", report.removed),
+    ]
+    text = "\n".join(lines)
+    if report.errors:
+        prefix = f"{Path(knowledge_dir)}/"
+        shown = [f"• {error.removeprefix(prefix)}" for error in report.errors[:LISTED_NAMES]]
+        if len(report.errors) > LISTED_NAMES:
+            shown.append(f"… i {len(report.errors) - LISTED_NAMES} innych")
+        text += f"\n\nPominięte pliki ({len(report.errors)}):\n" + "\n".join(shown)
+    return text
+
+
+def _names(label: str, names: Sequence[str]) -> str:
+    if not names:
+        return f"{label}: brak"
+    shown = ", ".join(names[:LISTED_NAMES])
+    more = f" … i {len(names) - LISTED_NAMES} innych" if len(names) > LISTED_NAMES else ""
+    return f"{label} ({len(names)}): {shown}{more}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s".replace(".", ",")
+
+
+def _one_sentence(error: Exception) -> str:
+    """The error as one sentence: our own errors are written for operators, others are named."""
+    if isinstance(error, PomocnikError):
+        text = " ".join(str(error).split())
+    else:
+        text = f"nieoczekiwany błąd {type(error).__name__} (szczegóły w logu)."
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+# --- /stats -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What /stats tells about the index being served."""
+
+    version: str | None
+    chunks: int
+    model_id: str | None
+
+
+def index_info(runtime: Any) -> IndexInfo:
+    """The served version, its chunk count and the model that embeds queries."""
+    embedder = getattr(runtime, "embedder", None)
+    return IndexInfo(
+        version=getattr(runtime.searcher, "version", None),
+        chunks=len(runtime.chunks()),
+        model_id=getattr(embedder, "model_id", None),
+    )
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show feedback counts, top unanswered questions, worst sources and the index (admins only)."""
+    if not await _admin(update, context, "stats"):
+        return
+    sink = context.bot_data.get("feedback_sink")
+    stats = await asyncio.to_thread(sink.stats) if sink is not None else None
+    info = await asyncio.to_thread(index_info, context.bot_data["runtime"])
+    await send_html(context.bot, update.effective_chat.id, render.render_plain(format_stats(stats, info)))
+
+
+def format_stats(stats: Stats | None, info: IndexInfo) -> str:
+    """The /stats text in Polish."""
+    parts = []
+    if stats is None:
+        parts.append("Oceny nie są zapisywane (brak bazy danych).")
+    else:
+        parts.append(
+            f"Oceny: 👍 {stats.positive}, 👎 {stats.negative}. Pytania bez odpowiedzi: {stats.unanswered}."
+        )
+        if stats.top_unanswered:
+            rows = [
+                f"{n}. „{_preview(question)}” — {count}×"
+                for n, (question, count) in enumerate(stats.top_unanswered, start=1)
+            ]
+            parts.append("Najczęstsze pytania bez odpowiedzi:\n" + "\n".join(rows))
+        if stats.worst_sources:
+            rows = [
+                f"{n}. {source} — 👎 {bad}, 👍 {good}"
+                for n, (source, bad, good) in enumerate(stats.worst_sources, start=1)
+            ]
+            parts.append("Najgorzej oceniane źródła:\n" + "\n".join(rows))
+    parts.append(
+        f"Indeks: wersja {info.version or 'brak'}, fragmenty: {info.chunks}, "
+        f"model: {info.model_id or 'nieznany'}."
+    )
+    return "\n\n".join(parts)
+
+
+def _preview(question: str) -> str:
+    question = " ".join(question.split())
+    return question if len(question) <= QUESTION_PREVIEW else question[: QUESTION_PREVIEW - 1] + "…"
+
+
+# --- /zapomnij --------------------------------------------------------------------------
+
+
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete what is stored about the user (feedback, unanswered questions, chat history)."""
+    user, chat = update.effective_user, update.effective_chat
+    sink = context.bot_data.get("feedback_sink")
+    removed = await asyncio.to_thread(sink.forget_user, user.id) if sink is not None else 0
+    if chat.type == ChatType.PRIVATE:
+        context.chat_data.clear()  # the private chat's history and answer buttons are all theirs
+    else:
+        context.chat_data.pop("history", None)  # a group's answers belong to everyone in it
+    if context.user_data is not None:
+        context.user_data.clear()
+    logger.info("user %s asked to be forgotten: %d rows removed", user.id, removed)
+    text = FORGET_DONE.format(count=records(removed)) if removed else FORGET_NOTHING
+    await send_html(context.bot, chat.id, render.render_plain(text))
+
+
+def records(count: int) -> str:
+    """``count`` with the Polish noun "zapis" in the right form: 1 zapis, 3 zapisy, 5 zapisów."""
+    if count == 1:
+        return "1 zapis"
+    if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
+        return f"{count} zapisy"
+    return f"{count} zapisów"
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+    """True for an admin; anyone else gets a polite refusal and False."""
+    user = update.effective_user
+    access: AccessPolicy = context.bot_data["access"]
+    if access.is_admin(user.id if user else None):
+        return True
+    logger.info("/%s refused for non-admin user %s", command, user.id if user else None)
+    await send_html(context.bot, update.effective_chat.id, render.render_plain(ADMIN_ONLY))
+    return False

@@ -81,6 +81,9 @@ def load_embedder(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer  # heavy: import on first use
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
     looks_like_path = name_or_path.startswith((".", "/", "~")) or Path(name_or_path).exists()
     if looks_like_path and not Path(name_or_path).expanduser().exists():

@@ -96,7 +96,7 @@ def test_converted_directory_loads_offline_as_sentence_transformer(model_dir: Pa
 
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     model = SentenceTransformer(str(model_dir), device="cpu")
-    assert model.get_sentence_embedding_dimension() == 384
+    assert model.get_embedding_dimension() == 384
     assert model.max_seq_length == 512
     assert model.prompts == {"query": "query: ", "document": "passage: "}
     assert model.default_prompt_name is None

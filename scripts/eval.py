@@ -1,0 +1,253 @@
+"""Evaluate retrieval (bm25, dense, hybrid side by side) or whole answers; save and diff each run.
+
+    python scripts/eval.py retrieval --dataset lqad-pl --split dev|test [--json] [--quick]
+    python scripts/eval.py retrieval --dataset dev-questions [--json]
+    python scripts/eval.py answers --dataset dev-questions [--json] [--quick]
+
+Each run is saved to data/eval/<dataset>-<split>.json (answers:
+data/eval/dev-questions-answers.json) and compared query by query with the run
+saved before it. With ``--json`` stdout holds only the JSON summary; the diff
+goes to stderr. Passage vectors are cached under data/cache/, so reruns only
+embed the queries. LQAD-PL is read from ../shared/sources/eval/lqad_pl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bot.evaluation import (  # noqa: E402
+    DevQuestion,
+    cites_expected,
+    citation_precision,
+    contains_fact,
+    load_dev_questions,
+    score_answers,
+)
+from index import evaluation as ev  # noqa: E402
+from index.chunking import chunk_document  # noqa: E402
+from index.documents import load_folder  # noqa: E402
+from index.records import Chunk  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
+
+log = logging.getLogger("eval")
+
+LQAD_DIR = ROOT.parent / "shared" / "sources" / "eval" / "lqad_pl"
+QUESTIONS_DIR = ROOT / "tests" / "data" / "dev_questions"
+QUICK_ANSWER_QUESTIONS = 20  # --quick: the first 20 answerable questions …
+QUICK_OFF_TOPIC = 3  # … and the first 3 off-topic ones
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "answers" and args.dataset != "dev-questions":
+        parser.error("answers are evaluated on --dataset dev-questions only")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    settings = IndexSettings()
+    embedder = _embedder(args, settings)
+    if args.command == "retrieval":
+        record, label = _retrieval(args, settings, embedder)
+    else:
+        record, label = _answers(args, settings, embedder)
+    path = args.out_dir / f"{label}.json"
+    previous = ev.load_run(path)
+    if args.json:
+        print(json.dumps({k: v for k, v in record.items() if k not in ("ranks", "per_question")},
+                         ensure_ascii=False, indent=1))
+    else:
+        print(_table(record))
+    diff = _diff(previous, record, path)
+    print(diff, file=sys.stderr if args.json else sys.stdout)
+    if not args.no_save:
+        ev.save_run(path, record)
+    return 0
+
+
+# ---------------------------------------------------------------- retrieval
+
+
+def _retrieval(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict, str]:
+    from index.build import build_in_memory
+
+    if args.dataset == "lqad-pl":
+        dataset = ev.load_lqad(args.lqad_dir, args.split, quick=args.quick)
+        cache_key = ev.corpus_key(args.lqad_dir / "lqad_pl_retrieval_corpus.jsonl")
+    else:
+        questions = load_dev_questions(args.questions)
+        dataset = ev.dev_questions_dataset(questions, _knowledge_chunks(args, settings))
+        cache_key = "knowledge"  # passages change with every edit: the cache is per text anyway
+    cached = ev.CachedPassageEmbedder(embedder, ev.CachedPassageEmbedder.file_for(
+        args.cache_dir, embedder.model_id, cache_key))
+    started = time.perf_counter()
+    loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size)
+    cached.save()
+    log.info("Index of %d passages in %.1f s (%d embedded, %d cached)",
+             len(loaded.chunks), time.perf_counter() - started, cached.misses, cached.hits)
+    results = ev.evaluate(dataset, ev.retrieval_systems(loaded, embedder, today=args.today))
+    record = ev.run_record(dataset, results, model=embedder.model_id, quick=args.quick,
+                           passages=len(loaded.chunks))
+    suffix = "-quick" if args.quick else ""
+    return record, f"{dataset.name}-{dataset.split}{suffix}"
+
+
+def _knowledge_chunks(args: argparse.Namespace, settings: IndexSettings) -> list[Chunk]:
+    result = load_folder(args.knowledge, int(settings.max_file_mb * 1024 * 1024))
+    for error in result.errors:
+        log.warning("Skipped %s", error)
+    return [chunk for doc in sorted(result.documents, key=lambda d: d.id) for chunk in chunk_document(doc)]
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict, str]:
+    from bot.answer import answer, answer_to_json
+    from index.build import build_in_memory
+    from index.search import Searcher
+
+    every = load_dev_questions(args.questions)
+    questions = every
+    if args.quick:
+        questions = ([q for q in every if q.answerable][:QUICK_ANSWER_QUESTIONS]
+                     + [q for q in every if not q.answerable][:QUICK_OFF_TOPIC])
+    cached = ev.CachedPassageEmbedder(embedder, ev.CachedPassageEmbedder.file_for(
+        args.cache_dir, embedder.model_id, "knowledge"))
+    loaded = build_in_memory(_knowledge_chunks(args, settings), cached, batch_size=settings.embed_batch_size)
+    cached.save()
+    searcher = Searcher(loaded, embedder)
+    by_id = {q.id: q for q in every}  # a follow-up's parent may lie outside --quick's subset
+    pairs, rows, latencies = [], [], []
+    searcher.search(questions[0].question, k=8, on=args.today)  # warm-up, untimed
+    for question in questions:
+        parent = by_id.get(question.follow_up_of or "")
+        started = time.perf_counter()
+        result = answer(question.question, searcher,
+                        history=[parent.question] if parent else [], today=args.today)
+        latencies.append((time.perf_counter() - started) * 1000)
+        reply = answer_to_json(result)
+        # The JSON form names chunks only; scoring the expected document needs doc ids.
+        for cited, citation in zip(reply["citations"], result.citations):  # type: ignore[arg-type]
+            cited.setdefault("doc_id", citation.doc_id)
+        pairs.append((question, reply))
+        rows.append(_question_row(question, reply))
+    scores = score_answers(pairs)
+    record = {
+        "dataset": "dev-questions",
+        "split": "answers",
+        "questions": scores.questions,
+        "fact_rate": round(scores.fact_rate, 4),
+        "citation_rate": round(scores.citation_rate, 4),
+        "citation_precision": round(scores.citation_precision, 4),
+        "refusal_rate": round(scores.refusal_rate, 4),
+        "false_refusals": scores.false_refusals,
+        "latency_ms_p50": round(statistics.median(latencies), 2),
+        "latency_ms_p95": round(ev.percentile(latencies, 95), 2),
+        "failing": [row["id"] for row in rows if not row["passed"]],
+        "model": embedder.model_id,
+        "quick": args.quick,
+        "per_question": {row.pop("id"): row for row in rows},
+    }
+    return record, "dev-questions-answers" + ("-quick" if args.quick else "")
+
+
+def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any]:
+    """What went right or wrong for one question; ``passed`` needs everything expected."""
+    answered = bool(reply["answered"])
+    row: dict[str, Any] = {"id": question.id, "answered": answered}
+    if not question.answerable:
+        row["passed"] = not answered
+        return row
+    row["fact"] = answered and bool(question.expected_fact) and contains_fact(reply["text"], question.expected_fact)
+    row["cited"] = cites_expected(reply["citations"], question.expected_doc, question.expected_anchor)
+    row["precision"] = round(citation_precision(reply), 3) if answered else None
+    row["passed"] = answered and (row["fact"] or not question.expected_fact) and (
+        row["cited"] or not question.expected_doc)
+    return row
+
+
+# ---------------------------------------------------------------- output
+
+
+def _table(record: dict[str, Any]) -> str:
+    if "systems" in record:
+        head = f"{record['dataset']} / {record['split']}: {record['queries']} queries, {record.get('passages')} passages"
+        lines = [head, "", "| system | nDCG@10 | R@1 | R@5 | R@10 | MRR@10 | p50 ms | p95 ms |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for name, m in record["systems"].items():
+            lines.append(f"| {name} | {m['ndcg@10']:.3f} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | "
+                         f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {m['latency_ms_p50']:.1f} | "
+                         f"{m['latency_ms_p95']:.1f} |")
+        return "\n".join(lines)
+    lines = [f"answers on {record['questions']} development questions",
+             f"fact rate {record['fact_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
+             f"citation precision {record['citation_precision']:.3f}",
+             f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
+             f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms"]
+    for qid in record["failing"]:
+        row = record["per_question"][qid]
+        lines.append(f"  FAIL {qid}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "passed"))
+    return "\n".join(lines)
+
+
+def _diff(previous: dict[str, Any] | None, current: dict[str, Any], path: Path) -> str:
+    if previous is None:
+        return f"No previous run at {path}: nothing to compare."
+    if "ranks" in current:
+        return ev.format_changes(ev.rank_changes(previous, current), str(path))
+    old = previous.get("per_question", {})
+    fixed = [q for q, row in current["per_question"].items() if row["passed"] and q in old and not old[q]["passed"]]
+    broken = [q for q, row in current["per_question"].items() if not row["passed"] and q in old and old[q]["passed"]]
+    if not fixed and not broken:
+        return f"Per-question diff against {path}: no question changed."
+    return (f"Per-question diff against {path}: {len(fixed)} now pass, {len(broken)} now fail\n"
+            + "".join(f"    fixed  {q}\n" for q in fixed) + "".join(f"    broken {q}\n" for q in broken)).rstrip()
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def _embedder(args: argparse.Namespace, settings: IndexSettings) -> Any:
+    from index.embedder import load_embedder
+    from index.vectors import configure_threads
+
+    configure_threads()
+    return load_embedder(args.model or settings.model_name_or_path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("retrieval", "answers"))
+    parser.add_argument("--dataset", choices=("lqad-pl", "dev-questions"), default="dev-questions")
+    parser.add_argument("--split", choices=("dev", "test"), default="dev", help="LQAD-PL split")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--quick", action="store_true", help="a small subset, for CI")
+    parser.add_argument("--model", help="embedding model (default: the configured one)")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="ISO date the bot lives on")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "data" / "eval")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "cache")
+    parser.add_argument("--lqad-dir", type=Path, default=LQAD_DIR)
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS_DIR)
+    parser.add_argument("--no-save", action="store_true", help="do not save this run")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from index.errors import PomocnikError
+from index.errors import PomocnikError, describe_error
 
 EXIT_ERROR = 2
 NO_TOKEN = "TELEGRAM_BOT_TOKEN nie jest ustawiony — uruchamiam czat w konsoli."
@@ -47,13 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run(settings)
         return 0
-    except PomocnikError as error:
-        print(f"Błąd: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        print(f"Błąd: niepoprawne ustawienie {where}: {first['msg']}.", file=sys.stderr)
+    except (PomocnikError, ValidationError) as error:
+        print(f"Błąd: {describe_error(error)}", file=sys.stderr)
         return EXIT_ERROR
 
 

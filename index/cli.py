@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from index.errors import PomocnikError
+from index.errors import PomocnikError, describe_error
 from index.records import KINDS, STATUSES, Hit
 from index.settings import IndexSettings
 
@@ -35,13 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
         return args.run(args, settings)
-    except PomocnikError as error:
-        print(f"Błąd: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        print(f"Błąd: niepoprawne ustawienie {where}: {first['msg']}.", file=sys.stderr)
+    except (PomocnikError, ValidationError) as error:
+        print(f"Błąd: {describe_error(error)}", file=sys.stderr)
         return EXIT_ERROR
 
 

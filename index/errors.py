@@ -24,3 +24,17 @@ class IndexNotBuilt(PomocnikError):
 
 class ModelNotAvailable(PomocnikError):
     """The embedding model cannot be loaded from the configured name or path."""
+
+
+def describe_error(error: Exception) -> str:
+    """The one sentence a command line prints for an expected error.
+
+    Handles the project's own errors and invalid settings (pydantic's
+    ``ValidationError``, raised when the environment holds a bad value).
+    """
+    errors = getattr(error, "errors", None)
+    if not isinstance(error, PomocnikError) and callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"niepoprawne ustawienie {where}: {first['msg']}."
+    return str(error)

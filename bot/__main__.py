@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from index.errors import PomocnikError, describe_error
+from index.logs import configure_logging
 
 EXIT_ERROR = 2
 NO_TOKEN = "TELEGRAM_BOT_TOKEN nie jest ustawiony — uruchamiam czat w konsoli."
@@ -27,12 +27,7 @@ NO_TOKEN = "TELEGRAM_BOT_TOKEN nie jest ustawiony — uruchamiam czat w konsoli.
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     try:
         settings = _settings(args)
         if args.command == "ask":

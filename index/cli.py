@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from index.errors import PomocnikError, describe_error
+from index.logs import configure_logging
 from index.records import KINDS, STATUSES, Hit
 from index.settings import IndexSettings
 
@@ -28,10 +28,7 @@ EXIT_ERROR = 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     try:
         settings = _settings(args)
         return args.run(args, settings)

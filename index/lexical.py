@@ -14,6 +14,9 @@ from index.errors import IndexNotBuilt
 from index.polish import TOKENIZER_VERSION, tokenize
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which would bypass the level the
+# application chose and print a line on every build.
+logging.getLogger("bm25s").setLevel(logging.INFO)
 
 # Lucene's defaults; on LQAD-PL train+dev and the natural questions they were
 # within 0.005 nDCG of the best of the grid in scripts/tune_retrieval.py.

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from index.polish import fold_diacritics
 
 _CITE = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[ \u00a0.,]\d+)*")
@@ -54,8 +55,7 @@ def load_dev_questions(folder: Path) -> list[DevQuestion]:
 
 def fold(text: str) -> str:
     """Lowercase, strip diacritics (ł → l), and drop spaces inside numbers: "1 010 zł" → "1010 zl"."""
-    text = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L")).lower()
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = fold_diacritics(text).lower()
     text = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)", "", text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -143,14 +143,7 @@ def run(settings: Settings) -> None:
         application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
     else:
         logger.info("starting webhook on %s:%s", options.listen, options.port)
-        application.run_webhook(
-            listen=options.listen,
-            port=options.port,
-            url_path=options.url_path,
-            webhook_url=options.webhook_url,
-            secret_token=options.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        application.run_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES)
 
 
 @contextlib.asynccontextmanager
@@ -171,12 +164,7 @@ async def running(
             )
         else:
             await application.updater.start_webhook(
-                listen=options.listen,
-                port=options.port,
-                url_path=options.url_path,
-                webhook_url=options.webhook_url,
-                secret_token=options.secret_token,
-                allowed_updates=Update.ALL_TYPES,
+                **asdict(options), allowed_updates=Update.ALL_TYPES
             )
         await application.start()
         try:

@@ -39,3 +39,12 @@ def fake_embedder():
     from tests.fakes import HashingEmbedder
 
     return HashingEmbedder()
+
+
+# Property tests draw the same examples on every run, so CI cannot fail by chance;
+# HYPOTHESIS_PROFILE=explore draws new ones when hunting for bugs.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+_hypothesis_settings.register_profile("explore", derandomize=False)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.answer import answer, answer_to_json, answer_to_text
+    from bot.answer import answer
+    from bot.plain import answer_to_json, answer_to_text
     from bot.runtime import load_runtime
 
     runtime = load_runtime(settings)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from bot.citations import citation_line, make_citation
+from bot.citations import make_citation
 from bot.records import Answer, AnswerBlock, CitedSentence, Citation
 from bot.sentences import Sentence, sentences
 from index.metadata import effective_status
@@ -444,49 +444,3 @@ def _no_answer(question: str, hits: list[Hit], extra: dict, confidence: float) -
         confidence=confidence,
         extra=extra,
     )
-
-
-# ---------------------------------------------------------------- plain text and JSON
-
-
-def answer_to_text(result: Answer) -> str:
-    """Plain text with [n] markers: blocks, headings, notice, then the numbered sources."""
-    if not result.answered:
-        lines = [result.notice or NO_ANSWER]
-        if result.suggestions:
-            lines.append("Najbliższe tematy w bazie wiedzy:")
-            lines.extend(f"• {title}" for title in result.suggestions)
-        lines.append("Możesz też sprawdzić /zmiany (zmiany w przepisach) albo /zrodla.")
-        return "\n".join(lines)
-    parts: list[str] = []
-    for block in result.blocks:
-        lines = [block.heading] if block.heading else []
-        lines.extend(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in block.sentences)
-        parts.append("\n".join(lines))
-    if result.notice:
-        parts.append(result.notice)
-    parts.append("Źródła:\n" + "\n".join(citation_line(c) for c in result.citations))
-    return "\n\n".join(parts)
-
-
-def answer_to_json(result: Answer) -> dict[str, object]:
-    """``{"answered", "text", "citations": [{"n", "title", "anchor", "status", "date",
-    "source_url", "chunk_id", "doc_id", "passage"}]}``; ``status`` is the Polish status text."""
-    return {
-        "answered": result.answered,
-        "text": answer_to_text(result),
-        "citations": [
-            {
-                "n": c.n,
-                "title": c.title,
-                "anchor": c.anchor,
-                "status": c.status_text,
-                "date": c.date,
-                "source_url": c.source_url,
-                "chunk_id": c.chunk_id,
-                "doc_id": c.doc_id,  # bot.evaluation matches expected documents on it
-                "passage": c.passage,
-            }
-            for c in result.citations
-        ],
-    }

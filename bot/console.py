@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.answer import answer, answer_to_text
+from bot.answer import answer
+from bot.plain import answer_to_text
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
 from bot.runtime import Runtime

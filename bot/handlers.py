@@ -35,6 +35,7 @@ from bot.answer import answer
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
 from bot.feedback import FeedbackStore
+from bot.plain import answer_to_text
 from bot.records import Answer, Citation
 from bot.sending import deliver, send_html, typing_action
 from index.errors import IndexNotBuilt, ModelNotAvailable, PomocnikError
@@ -310,7 +311,7 @@ def _remember(chat_data: dict, question: str, result: Answer) -> str:
     store: OrderedDict[str, StoredAnswer] = chat_data.setdefault("answers", OrderedDict())
     # Random, not a counter: after a restart an old button must not hit a new answer.
     key = secrets.token_hex(4)
-    store[key] = StoredAnswer(question, render.answer_plain_text(result), result.citations)
+    store[key] = StoredAnswer(question, answer_to_text(result), result.citations)
     while len(store) > RECENT_ANSWERS:
         store.popitem(last=False)
     return key

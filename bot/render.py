@@ -204,19 +204,6 @@ def render_answer(answer: Answer, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     return messages or [html.escape("Nie znalazłem odpowiedzi.", quote=False)]
 
 
-def answer_plain_text(answer: Answer) -> str:
-    """The answer's sentences as plain text with [n] marks (what feedback stores)."""
-    lines = []
-    for block in answer.blocks:
-        text = " ".join(
-            f"{s.text} {''.join(f'[{n}]' for n in s.sources)}".strip() for s in block.sentences
-        )
-        lines.append(f"{block.heading}\n{text}" if block.heading else text)
-    if answer.notice:
-        lines.append(answer.notice)
-    return "\n\n".join(line for line in lines if line)
-
-
 def answer_buttons(answer: Answer, key: str) -> ButtonRows:
     """Rows of ``[n]`` passage buttons, then 👍 / 👎, with callback data ≤ 64 bytes.
 

@@ -117,7 +117,8 @@ def _knowledge_chunks(args: argparse.Namespace, settings: IndexSettings) -> list
 
 
 def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict, str]:
-    from bot.answer import answer, answer_to_json
+    from bot.answer import answer
+    from bot.plain import answer_to_json
     from index.build import build_in_memory
     from index.search import Searcher
 

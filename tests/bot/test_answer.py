@@ -12,10 +12,9 @@ from bot.answer import (
     HEADING_PLANNED,
     NO_ANSWER,
     answer,
-    answer_to_json,
-    answer_to_text,
     is_follow_up,
 )
+from bot.plain import answer_to_json, answer_to_text
 from index.records import Chunk, DocumentMeta, Hit
 
 TODAY = date(2025, 6, 1)

@@ -1,0 +1,50 @@
+"""Plain forms of an ``Answer``: text with [n] markers (console, CLI) and the JSON contract."""
+
+from __future__ import annotations
+
+from bot.answer import NO_ANSWER
+from bot.citations import citation_line
+from bot.records import Answer
+
+
+def answer_to_text(result: Answer) -> str:
+    """Plain text with [n] markers: blocks, headings, notice, then the numbered sources."""
+    if not result.answered:
+        lines = [result.notice or NO_ANSWER]
+        if result.suggestions:
+            lines.append("Najbliższe tematy w bazie wiedzy:")
+            lines.extend(f"• {title}" for title in result.suggestions)
+        lines.append("Możesz też sprawdzić /zmiany (zmiany w przepisach) albo /zrodla.")
+        return "\n".join(lines)
+    parts: list[str] = []
+    for block in result.blocks:
+        lines = [block.heading] if block.heading else []
+        lines.extend(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in block.sentences)
+        parts.append("\n".join(lines))
+    if result.notice:
+        parts.append(result.notice)
+    parts.append("Źródła:\n" + "\n".join(citation_line(c) for c in result.citations))
+    return "\n\n".join(parts)
+
+
+def answer_to_json(result: Answer) -> dict[str, object]:
+    """``{"answered", "text", "citations": [{"n", "title", "anchor", "status", "date",
+    "source_url", "chunk_id", "doc_id", "passage"}]}``; ``status`` is the Polish status text."""
+    return {
+        "answered": result.answered,
+        "text": answer_to_text(result),
+        "citations": [
+            {
+                "n": c.n,
+                "title": c.title,
+                "anchor": c.anchor,
+                "status": c.status_text,
+                "date": c.date,
+                "source_url": c.source_url,
+                "chunk_id": c.chunk_id,
+                "doc_id": c.doc_id,  # bot.evaluation matches expected documents on it
+                "passage": c.passage,
+            }
+            for c in result.citations
+        ],
+    }

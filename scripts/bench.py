@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bench_index import rss_mb  # noqa: E402
+from bench_index import measure_synthetic  # noqa: E402
 
 from bot.evaluation import load_dev_questions  # noqa: E402
 from index.build import build_index  # noqa: E402
@@ -170,35 +170,11 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def bench_scaling(sizes: list[int], dim: int, repeat: int) -> list[dict[str, Any]]:
-    """Flat vs HNSW over random unit vectors (the hardest case for HNSW recall)."""
-    rng = np.random.default_rng(0)
+    """Flat vs HNSW at each size, at the depth search really asks for (``CANDIDATES``)."""
     rows = []
-    for size in sizes:
-        data = rng.standard_normal((size, dim), dtype=np.float32)
-        data /= np.linalg.norm(data, axis=1, keepdims=True)
-        queries = rng.standard_normal((repeat, dim), dtype=np.float32)
-        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-        exact = None
-        for kind in ("flat", "hnsw"):
-            before = rss_mb()
-            started = time.perf_counter()
-            index = VectorIndex.build(data, kind)  # type: ignore[arg-type]
-            build_s = time.perf_counter() - started
-            grown = rss_mb() - before
-            latencies = []
-            for i in range(repeat):
-                started = time.perf_counter()
-                index.search(queries[i : i + 1], CANDIDATES)
-                latencies.append((time.perf_counter() - started) * 1000)
-            found = index.search(queries, 10)[1]
-            exact = found if kind == "flat" else exact
-            recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)]))
-            rows.append({"vectors": size, "kind": kind, "build_s": round(build_s, 2),
-                         **_stats(latencies), "recall@10": round(recall, 3),
-                         "rss_growth_mb": round(grown), "rss_mb": round(rss_mb())})
-            log.info("scaling %s", rows[-1])
-            del index
-        del data
+    for row in measure_synthetic(sizes, dim, repeat, k=CANDIDATES):
+        log.info("scaling %s", row)
+        rows.append(row)
     return rows
 
 

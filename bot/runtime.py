@@ -54,16 +54,9 @@ def load_runtime(settings: Settings) -> Runtime:
         raise IndexNotBuilt(
             f"Brak indeksu w {store.root}: zbuduj go poleceniem `python -m index build`."
         )
-    manifest = store.read_manifest(version)
     embedder = load_embedder(settings.model_name_or_path)
-    indexed_with = manifest.get("model_id")
-    if indexed_with and indexed_with != embedder.model_id:
-        raise IndexNotBuilt(
-            f"Indeks w {store.root} zbudowano modelem {indexed_with!r}, a wczytano model "
-            f"{embedder.model_id!r}: przebuduj indeks (`python -m index build`) albo zmień "
-            "POMOCNIK_EMBEDDING_MODEL."
-        )
     searcher = HotSearcher(store, embedder)
-    served = searcher.searcher  # raises IndexNotBuilt when the version cannot be loaded
+    # Raises IndexNotBuilt with the reason (unreadable, or built by another model).
+    served = searcher.searcher
     log.info("Serving index version %s (%d chunks)", served.version, len(served.loaded.chunks))
     return Runtime(settings=settings, embedder=embedder, searcher=searcher, store=store)

@@ -211,6 +211,7 @@ class HotSearcher:
         self._store = store
         self._embedder = embedder
         self._searcher: Searcher | None = None
+        self._load_error: PomocnikError | OSError | None = None  # why the last version failed
         self._refresh_lock = threading.Lock()
         self.refresh()
 
@@ -221,6 +222,8 @@ class HotSearcher:
         if searcher is None:
             if self.refresh() and self._searcher is not None:
                 return self._searcher
+            if self._load_error is not None:
+                raise IndexNotBuilt(str(self._load_error))
             raise IndexNotBuilt(
                 f"Brak indeksu w {self._store.root}: zbuduj go poleceniem `python -m index build`."
             )
@@ -245,8 +248,9 @@ class HotSearcher:
                 searcher = Searcher(self._store.load_version(wanted), self._embedder)
             except (PomocnikError, OSError) as exc:
                 log.warning("Keeping index version %s: cannot load %s: %s", self.version, wanted, exc)
+                self._load_error = exc
                 return False
-            self._searcher = searcher
+            self._searcher, self._load_error = searcher, None
             log.info("Now serving index version %s", wanted)
             return True
 

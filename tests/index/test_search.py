@@ -223,6 +223,14 @@ def test_hot_searcher_waits_for_a_first_index(tmp_path: Path, embedder: HashingE
     assert hot.search("art. 7 kpa", k=1)[0].chunk.doc_id == "kpa-7.md"
 
 
+def test_hot_searcher_says_why_it_serves_nothing(tmp_path: Path, embedder: HashingEmbedder) -> None:
+    store = IndexStore(tmp_path / "index")
+    build_index(write_knowledge(tmp_path / "knowledge"), store, embedder, 1_000_000)
+    hot = HotSearcher(store, HashingEmbedder(dim=256, model_id="another-model"))
+    with pytest.raises(IndexNotBuilt, match="another-model"):
+        hot.search("art. 7")
+
+
 # ---------------------------------------------------------------- the real model
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.legal_units import anchor_matches
 from index.polish import fold_diacritics
 
 _CITE = re.compile(r"\[(\d+)\]")
@@ -75,16 +76,9 @@ def cites_expected(
             continue
         if expected_anchor is None:
             return True
-        if _anchors_overlap(fold(str(citation.get("anchor") or "")), fold(expected_anchor)):
+        if anchor_matches(str(citation.get("anchor") or ""), expected_anchor):
             return True
     return False
-
-
-def _anchors_overlap(anchor: str, wanted: str) -> bool:
-    """"art. 8 ust. 1" and "art. 8 ust. 1 pkt 1" overlap: one unit holds the other."""
-    if not anchor:
-        return False
-    return anchor == wanted or anchor.startswith(wanted + " ") or wanted.startswith(anchor + " ")
 
 
 def _key_terms(sentence: str) -> set[str]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.legal_units import parse_anchor, parse_unit_refs
+from index.legal_units import anchor_matches
 from index.metrics import mrr_at, ndcg_at, recall_at
 from index.records import Chunk, DocumentMeta
 from index.search import QueryEmbedder, Searcher
@@ -128,22 +128,6 @@ def dev_questions_dataset(questions: Sequence[DevQuestion], chunks: Sequence[Chu
             text = f"{parent.question} {text}"
         queries.append(EvalQuery(question.id, text, relevant))
     return Dataset("dev-questions", "all", list(chunks), queries)
-
-
-def anchor_matches(chunk_anchor: str, expected: str | None) -> bool:
-    """Whether a chunk at ``chunk_anchor`` holds (part of) the expected unit.
-
-    No expected anchor: any chunk of the document. Legal units: the two lie on one
-    path, so the chunk "art. 129" holds "art. 129 § 2", and the chunk "art. 7 pkt 3"
-    is part of "art. 7" (chunking may be coarser or finer than the question).
-    Headings and pages: the same label, ignoring case.
-    """
-    if not expected:
-        return True
-    wanted = parse_unit_refs(expected) if parse_anchor(expected) else []
-    if wanted:
-        return wanted[0].matches(chunk_anchor)
-    return chunk_anchor.strip().casefold() == expected.strip().casefold()
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

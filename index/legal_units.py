@@ -324,3 +324,19 @@ def _build(level: str, parent: UnitRef, lines: list[_Line], source: str, heading
         children=tuple(children),
         heading=heading,
     )
+
+
+def anchor_matches(chunk_anchor: str, expected: str | None) -> bool:
+    """Whether a chunk at ``chunk_anchor`` holds (part of) the ``expected`` unit.
+
+    No expected anchor: any chunk matches. Legal units: the two lie on one path,
+    so the chunk "art. 129" holds "art. 129 § 2", and the chunk "art. 7 pkt 3" is
+    part of "art. 7" (chunking may be coarser or finer than a question).
+    Headings and pages: the same label, ignoring case.
+    """
+    if not expected:
+        return True
+    wanted = parse_unit_refs(expected) if parse_anchor(expected) else []
+    if wanted:
+        return wanted[0].matches(chunk_anchor)
+    return chunk_anchor.strip().casefold() == expected.strip().casefold()

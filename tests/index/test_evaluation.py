@@ -27,22 +27,6 @@ CHUNKS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("chunk_anchor", "expected", "matches"),
-    [
-        ("art. 129", "art. 129 § 2", True),  # the chunk holds the expected unit
-        ("art. 7 pkt 3", "art. 7", True),  # the chunk is part of the expected unit
-        ("art. 7 pkt 3", "art. 7 pkt 7a", False),
-        ("art. 12", "art. 129 § 2", False),
-        ("art. 129", None, True),
-        ("§ Program konferencji", "§ program konferencji", True),
-        ("§ Uczestnicy", "§ Program konferencji", False),
-    ],
-)
-def test_anchor_matches(chunk_anchor: str, expected: str | None, matches: bool) -> None:
-    assert ev.anchor_matches(chunk_anchor, expected) is matches
-
-
 def test_dev_questions_dataset_relevance_follow_ups_and_skips() -> None:
     questions = [
         DevQuestion("a", "ile dni na odwołanie", True, "czternastu", "statutes/kpa.md", "art. 129 § 2"),

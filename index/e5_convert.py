@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelNotAvailable
+from index.onnx_encoder import ONNX_FILE, export_onnx
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ _REQUIRED_FILES = (
     "sentence_bert_config.json",
     "config_sentence_transformers.json",
     "1_Pooling/config.json",
+    str(ONNX_FILE),
     MODEL_ID_FILE,
 )
 
@@ -116,6 +118,8 @@ def build_default_model(target: Path, force: bool = False) -> Path:
         log.info("Writing tokenizer (%d pieces)", len(model.pieces))
         _write_tokenizer(model, staging)
         _write_sentence_transformers_files(model, staging)
+        log.info("Exporting the transformer to ONNX for fast queries")
+        export_onnx(staging)
         (staging / MODEL_ID_FILE).write_text(model_id + "\n", encoding="utf-8")
         _make_shareable(staging)
         _replace_dir(staging, target)

@@ -1,4 +1,9 @@
-"""The dense side's model: a sentence-transformers model loaded from a local path or name."""
+"""The dense side's model: a sentence-transformers model loaded from a local path or name.
+
+Queries take the ONNX Runtime path of ``index.onnx_encoder`` when the model
+folder holds an export that reproduces the model's own vectors; passages (and
+every other case) go through sentence-transformers.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelNotAvailable
+from index.onnx_encoder import OnnxEncoder, onnx_path
 
 log = logging.getLogger(__name__)
+
+# Texts on which an ONNX export must give the model's own vectors before it is used.
+_PROBES = (
+    "Kto przeprowadza rodzinny wywiad środowiskowy?",
+    "zasilek staly art 37 ups",
+    "Świadczenia z pomocy społecznej przysługują osobom i rodzinom, których dochód nie przekracza "
+    "kryterium dochodowego, przy jednoczesnym wystąpieniu co najmniej jednej z przesłanek z art. 7.",
+)
+_MIN_PROBE_COSINE = 0.9999
 
 
 class Embedder:
@@ -34,16 +49,48 @@ class Embedder:
         self.dim: int = int(model.get_embedding_dimension())  # type: ignore[attr-defined]
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
+        self._fast_queries: OnnxEncoder | None = None
+
+    @property
+    def query_backend(self) -> str:
+        """"onnx" when queries take the ONNX Runtime path, else "torch"."""
+        return "onnx" if self._fast_queries is not None else "torch"
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries; returns an array of shape (len(texts), dim)."""
+        if self._fast_queries is not None and texts:
+            return self._fast_queries.encode([self._query_prefix() + text for text in texts])
+        return self.encode_queries_with_model(texts)
+
+    def encode_queries_with_model(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries through sentence-transformers itself, bypassing the ONNX path."""
         return self._encode(texts, "query", self._query_prompt, batch_size=32, progress=False)
+
+    def attach_onnx(self, encoder: OnnxEncoder) -> float:
+        """Route queries through ``encoder`` if it reproduces this model's vectors.
+
+        Returns the lowest cosine between the two on the probe texts; below
+        ``_MIN_PROBE_COSINE`` (another pooling, a stale export) queries stay on
+        sentence-transformers.
+        """
+        reference = self.encode_queries_with_model(_PROBES)
+        candidate = encoder.encode([self._query_prefix() + text for text in _PROBES])
+        agreement = float(np.min(np.sum(reference * candidate, axis=1)))
+        if agreement >= _MIN_PROBE_COSINE:
+            self._fast_queries = encoder
+        return agreement
 
     def encode_passages(
         self, texts: Sequence[str], batch_size: int = 32, progress: bool = False
     ) -> np.ndarray:
         """Embed passages to be indexed; returns an array of shape (len(texts), dim)."""
         return self._encode(texts, "document", self._passage_prompt, batch_size, progress)
+
+    def _query_prefix(self) -> str:
+        if self._query_prompt is not None:
+            return self._query_prompt
+        prompts = getattr(self._model, "prompts", {}) or {}
+        return str(prompts.get("query", ""))
 
     def _encode(
         self, texts: Sequence[str], role: str, override: str | None, batch_size: int, progress: bool
@@ -71,9 +118,12 @@ def load_embedder(
     name_or_path: str,
     query_prompt: str | None = None,
     passage_prompt: str | None = None,
+    onnx: bool = True,
 ) -> Embedder:
     """Load a sentence-transformers model on the CPU, never touching the network.
 
+    With ``onnx`` (the default), queries use the model folder's ONNX export when
+    there is one and it reproduces the model's vectors on probe texts.
     Raises ``ModelNotAvailable`` with a one-sentence reason when the path does not
     exist or the name is not in the local cache.
     """
@@ -98,8 +148,33 @@ def load_embedder(
             f"Nie można wczytać modelu {name_or_path!r} bez sieci: {exc.__class__.__name__}: {exc}"
         ) from exc
     model_id = _model_id(name_or_path)
-    log.info("Loaded embedding model %s (dim %s)", model_id, model.get_embedding_dimension())
-    return Embedder(model, model_id, query_prompt, passage_prompt)
+    embedder = Embedder(model, model_id, query_prompt, passage_prompt)
+    if onnx and looks_like_path:
+        _attach_onnx_export(embedder, model, Path(name_or_path).expanduser())
+    log.info(
+        "Loaded embedding model %s (dim %s, queries via %s)",
+        model_id, embedder.dim, embedder.query_backend,
+    )
+    return embedder
+
+
+def _attach_onnx_export(embedder: Embedder, model: object, model_dir: Path) -> None:
+    """Give ``embedder`` the ONNX query path when ``model_dir`` has an export that agrees."""
+    path = onnx_path(model_dir)
+    if not path.is_file():
+        return
+    try:
+        encoder = OnnxEncoder(path, model.tokenizer, model.max_seq_length)  # type: ignore[attr-defined]
+    except ModelNotAvailable as exc:
+        log.warning("ONNX export not used, queries use PyTorch: %s", exc)
+        return
+    agreement = embedder.attach_onnx(encoder)
+    if embedder.query_backend != "onnx":
+        log.warning(
+            "ONNX export %s disagrees with the model (cosine %.5f); queries use PyTorch. "
+            "Re-export it: python -m index model export-onnx",
+            path, agreement,
+        )
 
 
 def _model_id(name_or_path: str) -> str:

@@ -186,6 +186,7 @@ def test_build_is_skipped_when_complete_and_atomic_on_failure(
     assert is_complete(target, e5_convert.default_model_id())
     assert (target / "tokenizer.json").read_bytes() == (model_dir / "tokenizer.json").read_bytes()
     assert (target / "model.safetensors").stat().st_size == (model_dir / "model.safetensors").stat().st_size
+    assert (target / "onnx" / "model.onnx").stat().st_size > 100_000_000  # the fast query path
     before = (target / "model.safetensors").stat().st_mtime_ns
 
     def must_not_read(path):

@@ -26,7 +26,7 @@ from bot import render
 from bot.access import AccessPolicy
 from bot.feedback import Stats
 from bot.handlers import COMMANDS
-from bot.sending import deliver, send_html, typing_action
+from bot.sending import deliver, reply_html, topic_of, typing_action
 from bot.settings import Settings
 from index.build import BuildReport, build_index
 from index.errors import PomocnikError
@@ -120,15 +120,15 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     data = context.bot_data
     if data.get(_RUNNING):
-        await send_html(context.bot, chat_id, render.render_plain(REINDEX_BUSY))
+        await reply_html(context.bot, update, render.render_plain(REINDEX_BUSY))
         return
     data[_RUNNING] = True  # set before the first await: no second build can slip in
     try:
-        await send_html(context.bot, chat_id, render.render_plain(REINDEX_STARTED))
+        await reply_html(context.bot, update, render.render_plain(REINDEX_STARTED))
         runtime, settings = data["runtime"], data["settings"]
         logger.info("reindex started by admin %s", update.effective_user.id)
         try:
-            async with typing_action(context.bot, chat_id):
+            async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
                 report = await asyncio.to_thread(rebuild, runtime, settings)
         except Exception as error:  # noqa: BLE001 - the admin must hear why, the old index stays
             logger.warning("reindex failed", exc_info=error)
@@ -138,7 +138,7 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             serving = getattr(runtime.searcher, "version", report.version)
             if serving != report.version:
                 text += "\n\n" + REINDEX_NOT_SERVED.format(serving=serving)
-        await send_html(context.bot, chat_id, render.render_plain(text))
+        await reply_html(context.bot, update, render.render_plain(text))
     finally:
         data[_RUNNING] = False
 
@@ -230,7 +230,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sink = context.bot_data.get("feedback_sink")
     stats = await asyncio.to_thread(sink.stats) if sink is not None else None
     info = await asyncio.to_thread(index_info, context.bot_data["runtime"])
-    await send_html(context.bot, update.effective_chat.id, render.render_plain(format_stats(stats, info)))
+    await reply_html(context.bot, update, render.render_plain(format_stats(stats, info)))
 
 
 def format_stats(stats: Stats | None, info: IndexInfo) -> str:
@@ -282,7 +282,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.clear()
     logger.info("user %s asked to be forgotten: %d rows removed", user.id, removed)
     text = FORGET_DONE.format(count=records(removed)) if removed else FORGET_NOTHING
-    await send_html(context.bot, chat.id, render.render_plain(text))
+    await reply_html(context.bot, update, render.render_plain(text))
 
 
 def records(count: int) -> str:
@@ -304,5 +304,5 @@ async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: st
     if access.is_admin(user.id if user else None):
         return True
     logger.info("/%s refused for non-admin user %s", command, user.id if user else None)
-    await send_html(context.bot, update.effective_chat.id, render.render_plain(ADMIN_ONLY))
+    await reply_html(context.bot, update, render.render_plain(ADMIN_ONLY))
     return False

@@ -37,7 +37,7 @@ from bot.citations import status_text
 from bot.feedback import FeedbackStore
 from bot.plain import answer_to_text
 from bot.records import Answer, Citation
-from bot.sending import deliver, send_html, typing_action
+from bot.sending import deliver, reply_html, topic_of, typing_action
 from index.errors import IndexNotBuilt, ModelNotAvailable, PomocnikError
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ async def check_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if update.callback_query:  # a button must always be answered, or it spins
         await deliver(lambda: update.callback_query.answer(NOT_ALLOWED), what="answerCallbackQuery")
     elif chat and chat.type == ChatType.PRIVATE and _first_refusal(context.bot_data, chat.id):
-        await send_html(context.bot, chat.id, render.render_plain(NOT_ALLOWED))
+        await reply_html(context.bot, update, render.render_plain(NOT_ALLOWED))
     raise ApplicationHandlerStop
 
 
@@ -167,21 +167,21 @@ def _first_refusal(bot_data: dict, user_id: int) -> bool:
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer /start and /help with what the bot knows, how to ask and examples."""
     text = HELP_TEXT.format(username=context.bot.username)
-    await send_html(context.bot, update.effective_chat.id, render.render_plain(text))
+    await reply_html(context.bot, update, render.render_plain(text))
 
 
 async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer /zrodla with the documents in the knowledge base, by kind, with dates."""
     runtime = context.bot_data["runtime"]
     text = await asyncio.to_thread(lambda: format_sources(list_sources(runtime.chunks())))
-    await send_html(context.bot, update.effective_chat.id, render.render_plain(text))
+    await reply_html(context.bot, update, render.render_plain(text))
 
 
 async def on_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer /zmiany with amendments and drafts by effective date, upcoming first."""
     runtime = context.bot_data["runtime"]
     text = await asyncio.to_thread(lambda: format_changes(list_changes(runtime.chunks())))
-    await send_html(context.bot, update.effective_chat.id, render.render_plain(text))
+    await reply_html(context.bot, update, render.render_plain(text))
 
 
 async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -189,12 +189,12 @@ async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     query = " ".join(context.args or ()).strip()
     if not query:
-        await send_html(context.bot, chat_id, render.render_plain(SEARCH_USAGE))
+        await reply_html(context.bot, update, render.render_plain(SEARCH_USAGE))
         return
     if not await _within_limits(update, context, query):
         return
     runtime = context.bot_data["runtime"]
-    async with typing_action(context.bot, chat_id):
+    async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
         hits = await asyncio.to_thread(runtime.searcher.search, query, SEARCH_HITS)
     today = date.today()
     views = [
@@ -207,7 +207,7 @@ async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         for hit in hits
     ]
-    await send_html(context.bot, chat_id, render.render_hits(query, views))
+    await reply_html(context.bot, update, render.render_hits(query, views))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -218,7 +218,7 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         f"@{context.bot.username}".lower()
     ):
         return  # probably meant for another bot in the group
-    await send_html(context.bot, message.chat_id, render.render_plain(UNKNOWN_COMMAND))
+    await reply_html(context.bot, update, render.render_plain(UNKNOWN_COMMAND))
 
 
 # --- questions --------------------------------------------------------------------------
@@ -233,7 +233,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     question = question.strip()
     chat_id = message.chat_id
     if not question:
-        await send_html(context.bot, chat_id, render.render_plain(EMPTY_HINT))
+        await reply_html(context.bot, update, render.render_plain(EMPTY_HINT))
         return
     if not await _within_limits(update, context, question):
         return
@@ -242,7 +242,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("question in chat %s: %s", chat_id, question)
     runtime = context.bot_data["runtime"]
     history = tuple(context.chat_data.get("history", ()))
-    async with typing_action(context.bot, chat_id, thread_id=message.message_thread_id):
+    async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
         result: Answer = await asyncio.to_thread(
             answer, question, runtime.searcher, history=history
         )
@@ -254,13 +254,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         markup = keyboard(render.answer_buttons(result, key))
     else:
         await _record(context, "record_unanswered", update.effective_user.id, chat_id, question)
-    await send_html(
+    await reply_html(
         context.bot,
-        chat_id,
+        update,
         render.render_answer(result),
         markup=markup,
         reply_to=message.message_id if message.chat.type != ChatType.PRIVATE else None,
-        thread_id=message.message_thread_id,
     )
 
 
@@ -294,14 +293,14 @@ async def _within_limits(update: Update, context: ContextTypes.DEFAULT_TYPE, tex
     """False (after telling the user why) for an over-long question or a flooding user."""
     chat_id = update.effective_chat.id
     if len(text) > MAX_QUESTION_CHARS:
-        await send_html(context.bot, chat_id, render.render_plain(TOO_LONG))
+        await reply_html(context.bot, update, render.render_plain(TOO_LONG))
         return False
     flood: FloodLimiter = context.bot_data["flood"]
     user_id = update.effective_user.id if update.effective_user else chat_id
     access: AccessPolicy = context.bot_data["access"]
     if not access.is_admin(user_id) and not flood.allow(user_id):
         text = FLOOD.format(seconds=flood.retry_in(user_id))
-        await send_html(context.bot, chat_id, render.render_plain(text))
+        await reply_html(context.bot, update, render.render_plain(text))
         return False
     return True
 
@@ -344,7 +343,7 @@ async def on_passage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await deliver(lambda: query.answer(STALE_BUTTON, show_alert=False), what="answerCallbackQuery")
         return
     await deliver(query.answer, what="answerCallbackQuery")
-    await send_html(context.bot, update.effective_chat.id, render.render_passage(citation))
+    await reply_html(context.bot, update, render.render_passage(citation))
 
 
 async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -402,4 +401,4 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query:
         await deliver(lambda: update.callback_query.answer(text), what="answerCallbackQuery", attempts=2)
     elif chat:
-        await send_html(context.bot, chat.id, render.render_plain(text))
+        await reply_html(context.bot, update, render.render_plain(text))

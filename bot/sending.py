@@ -17,7 +17,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import (
     BadRequest,
@@ -120,6 +120,21 @@ async def send_html(
         if message is not None:
             sent.append(message)
     return sent
+
+
+def topic_of(update: Update) -> int | None:
+    """The forum topic ``update`` came from, so replies land in it (None outside topics)."""
+    message = update.effective_message
+    return message.message_thread_id if message is not None and message.is_topic_message else None
+
+
+async def reply_html(
+    bot: Bot, update: Update, messages: Sequence[str], **options: object
+) -> list[Message]:
+    """``send_html`` to the chat, and the forum topic, that ``update`` came from."""
+    return await send_html(
+        bot, update.effective_chat.id, messages, thread_id=topic_of(update), **options  # type: ignore[arg-type]
+    )
 
 
 @contextlib.asynccontextmanager

@@ -85,8 +85,10 @@ def test_bench_quick(model_dir: Path) -> None:
     assert build["documents"] == 6 and build["chunks"] >= 10
     assert build["rebuild_one_file_embedded"] >= 1
     assert build["rebuild_unchanged_s"] < build["cold_s"]
-    for step in ("floor", "lexical", "dense", "hybrid", "answer"):
+    assert report["model"]["query_backend"] == "onnx"
+    for step in ("embedding", "embedding_pytorch", "floor", "lexical", "dense", "hybrid", "answer"):
         assert 0 < search[step]["p50_ms"] <= search[step]["p95_ms"], step
+    assert isinstance(search["hybrid_meets_target"], bool)
     assert search["lexical"]["p50_ms"] < search["floor"]["p50_ms"]  # BM25 on 20 chunks beats a model call
     assert search["hybrid_over_floor_p50"] > 0.5
     kinds = {(row["vectors"], row["kind"]) for row in report["scaling"]}

@@ -286,8 +286,12 @@ def text_update(
     chat_id: int | None = None,
     kind: str = "private",
     reply_to_bot: bool = False,
+    topic: int | None = None,
 ) -> dict[str, Any]:
-    """A message update; commands and @mentions get their entities as Telegram sends them."""
+    """A message update; commands and @mentions get their entities as Telegram sends them.
+
+    ``topic`` puts the message in that forum topic of a supergroup.
+    """
     entities = []
     if text.startswith("/"):
         entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(text.split()[0])})
@@ -304,6 +308,10 @@ def text_update(
     }
     if entities:
         message["entities"] = entities
+    if topic is not None:
+        message["chat"]["is_forum"] = True
+        message["message_thread_id"] = topic
+        message["is_topic_message"] = True
     if reply_to_bot:
         message["reply_to_message"] = {
             "message_id": next(_incoming_ids),

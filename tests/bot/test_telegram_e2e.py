@@ -139,6 +139,21 @@ async def test_group_answers_only_mentions_replies_and_commands(app, api):
     assert len(api.calls_of("sendMessage", group)) == 3  # a command for another bot is ignored
 
 
+@pytest.mark.parametrize("searcher", [KeywordSearcher(delay=0.3)])  # slow enough for "typing…"
+async def test_forum_topic_gets_every_reply_in_that_topic(app, api, searcher):
+    forum, topic = -600, 77
+    for text in (f"@{BOT_USERNAME} {QUESTION}", "/szukaj zasiłek stały", "/zrodla", f"/nieznana@{BOT_USERNAME}"):
+        await api.push(text_update(text, 106, chat_id=forum, kind="supergroup", topic=topic))
+    replies = await api.wait_messages(forum, count=4)
+    assert [call.params.get("message_thread_id") for call in replies] == [str(topic)] * 4  # form-encoded
+    actions = api.calls_of("sendChatAction", forum)
+    assert actions and all(call.params["message_thread_id"] == str(topic) for call in actions)
+
+    await api.push(text_update("/zrodla", 106, chat_id=-601, kind="supergroup"))  # no topics
+    [plain] = await api.wait_messages(-601)
+    assert plain.params.get("message_thread_id") is None
+
+
 async def test_catalog_search_help_and_unknown_commands(app, api):
     [sources] = await ask(api, "/zrodla", 105)
     await api.push(text_update("/zmiany", 105))

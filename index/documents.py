@@ -2,8 +2,8 @@
 
 Markdown and text files carry YAML front matter; PDF, HTML and DOCX files a
 sidecar ``NAME.meta.yaml`` (or ``NAME.pdf.meta.yaml``). Every problem with a
-file becomes an ``InvalidDocument`` naming it, and ``load_folder`` reports it
-without stopping the others.
+file becomes an ``InvalidDocument`` naming it, with a Polish reason (the
+maintainers read it), and ``load_folder`` reports it without stopping the others.
 """
 
 from __future__ import annotations
@@ -96,37 +96,40 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | SIDECAR_SUFFIXES:
         supported = ", ".join(sorted(TEXT_SUFFIXES | SIDECAR_SUFFIXES))
-        raise InvalidDocument(path, f"unsupported file type '{suffix or path.name}' (supported: {supported})")
+        raise InvalidDocument(path, f"nieobsługiwany typ pliku '{suffix or path.name}' (obsługiwane: {supported})")
     size = path.stat().st_size
     if size > max_bytes:
-        over = f"file is {_size(size, max_bytes)}, over the limit of {_size(max_bytes, max_bytes)}"
+        over = f"plik ma {_size(size, max_bytes)}, ponad limit {_size(max_bytes, max_bytes)}"
         raise InvalidDocument(path, over)
     data = path.read_bytes()
     if not data.strip():
-        raise InvalidDocument(path, "empty file")
+        raise InvalidDocument(path, "pusty plik")
     sidecar = _find_sidecar(path)
     sidecar_bytes = sidecar.read_bytes() if sidecar else b""
     pages: tuple[Page, ...] = ()
     if suffix in TEXT_SUFFIXES:
         front_matter, body = _split_front_matter(decode_text(data, path))
         if front_matter is not None:
-            meta = parse_meta(_load_yaml(front_matter, path, "front matter"), path)
+            meta = parse_meta(_load_yaml(front_matter, path, " w nagłówku (front matter)"), path)
         elif sidecar is not None:
             meta = _sidecar_meta(path, sidecar, sidecar_bytes)
         else:
             raise InvalidDocument(
-                path, "no YAML front matter (--- … ---) at the top and no sidecar NAME.meta.yaml"
+                path,
+                "brak metadanych: na początku pliku nie ma nagłówka YAML (--- … ---), "
+                f"a obok nie ma pliku {path.name}{SIDECAR_ENDING}",
             )
         text = clean_text(body)
     else:
         if sidecar is None:
             raise InvalidDocument(
-                path, f"missing metadata sidecar {path.name}{SIDECAR_ENDING} (or {path.stem}{SIDECAR_ENDING})"
+                path,
+                f"brak pliku metadanych {path.name}{SIDECAR_ENDING} (albo {path.stem}{SIDECAR_ENDING}) obok dokumentu",
             )
         meta = _sidecar_meta(path, sidecar, sidecar_bytes)
         text, pages = _READERS[suffix](data, path)
     if not re.search(r"\w", text):
-        raise InvalidDocument(path, "no text to index after cleaning")
+        raise InvalidDocument(path, "po oczyszczeniu nie zostaje żaden tekst do zindeksowania")
     return Document(
         id=doc_id,
         text=text,
@@ -137,8 +140,8 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
 
 
 def _size(n: int, limit: int) -> str:
-    """Sizes in the unit that suits the limit, so the two read alike."""
-    return f"{n / 1e6:.1f} MB" if limit >= 1_000_000 else f"{n} bytes"
+    """Sizes in the unit that suits the limit, so the two read alike (Polish decimal comma)."""
+    return f"{n / 1e6:.1f} MB".replace(".", ",") if limit >= 1_000_000 else f"{n} B"
 
 
 # --- text and metadata -----------------------------------------------------------------
@@ -154,7 +157,7 @@ def decode_text(data: bytes, path: Path | str) -> str:
         InvalidDocument: binary content, or bytes that read as Polish in neither.
     """
     if b"\x00" in data:
-        raise InvalidDocument(path, "binary content (NUL bytes), not a text file")
+        raise InvalidDocument(path, "zawartość binarna (bajty NUL), to nie jest plik tekstowy")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -171,7 +174,10 @@ def decode_text(data: bytes, path: Path | str) -> str:
         if score >= 0.5:
             log.debug("%s decoded as %s", path, encoding)
             return text
-    raise InvalidDocument(path, "cannot decode text: not UTF-8, and not Polish in cp1250 or ISO-8859-2")
+    raise InvalidDocument(
+        path,
+        "nie da się odczytać kodowania: to nie UTF-8 ani polski tekst w cp1250/ISO-8859-2 — zapisz plik w UTF-8",
+    )
 
 
 def _polish_score(text: str) -> float:
@@ -191,17 +197,19 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
     return match.group(1) or "", text[match.end() :]
 
 
-def _load_yaml(text: str, path: Path, what: str) -> dict[str, Any]:
+def _load_yaml(text: str, path: Path, where: str) -> dict[str, Any]:
+    """Parse metadata YAML; ``where`` (" w nagłówku …" or "") says where it sits, in Polish."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise InvalidDocument(path, f"invalid YAML in {what}{line}: {problem}") from None
+        mark = getattr(error, "problem_mark", None)
+        line = f", wiersz {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error  # PyYAML's own (English) words
+        raise InvalidDocument(path, f"błędny YAML{where}{line}: {problem}") from None
     if not isinstance(raw, dict):
         raise InvalidDocument(
-            path, f"{what} is not a YAML mapping of fields (missing required metadata field 'title')"
+            path,
+            f"metadane{where} nie są polami w postaci 'pole: wartość' (brak wymaganego pola metadanych 'title')",
         )
     return raw
 
@@ -209,9 +217,9 @@ def _load_yaml(text: str, path: Path, what: str) -> dict[str, Any]:
 def _sidecar_meta(path: Path, sidecar: Path, data: bytes) -> DocumentMeta:
     """Metadata from a sidecar; errors name the document and mention the sidecar."""
     try:
-        return parse_meta(_load_yaml(decode_text(data, sidecar), sidecar, "sidecar"), sidecar)
+        return parse_meta(_load_yaml(decode_text(data, sidecar), sidecar, ""), sidecar)
     except InvalidDocument as error:
-        raise InvalidDocument(path, f"sidecar {sidecar.name}: {error.reason}") from None
+        raise InvalidDocument(path, f"w pliku metadanych {sidecar.name}: {error.reason}") from None
 
 
 def _find_sidecar(path: Path) -> Path | None:
@@ -232,21 +240,23 @@ def _read_pdf(data: bytes, path: Path) -> tuple[str, tuple[Page, ...]]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise InvalidDocument(path, "encrypted PDF: a password is needed to read it")
+            raise InvalidDocument(path, "zaszyfrowany PDF: potrzebne hasło — zapisz wersję bez hasła")
         raw_pages = [page.extract_text() or "" for page in reader.pages]
     except InvalidDocument:
         raise
     except (DependencyError, FileNotDecryptedError):
-        raise InvalidDocument(path, "encrypted PDF: cannot be decrypted without a password") from None
+        raise InvalidDocument(
+            path, "zaszyfrowany PDF: nie da się go odszyfrować bez hasła — zapisz wersję bez hasła"
+        ) from None
     except PdfReadError as error:
-        raise InvalidDocument(path, f"corrupt PDF: {error}") from None
+        raise InvalidDocument(path, f"uszkodzony PDF: {error}") from None
     except Exception as error:  # noqa: BLE001  # pypdf raises many kinds of errors on broken files
-        raise InvalidDocument(path, f"corrupt PDF ({type(error).__name__}: {error})") from None
+        raise InvalidDocument(path, f"uszkodzony PDF ({type(error).__name__}: {error})") from None
     if not raw_pages:
-        raise InvalidDocument(path, "PDF has no pages")
+        raise InvalidDocument(path, "PDF nie ma żadnej strony")
     pages = clean_pdf_pages(raw_pages)
     if sum(len(re.findall(r"\w", page)) for page in pages) < _MIN_PDF_CHARS:
-        raise InvalidDocument(path, "PDF has no text layer (a scan?); run OCR and add the text version")
+        raise InvalidDocument(path, "PDF bez warstwy tekstowej (skan?): przepuść go przez OCR i dodaj wersję tekstową")
     # Pages join with a plain line break: a sentence running over a page break
     # stays one paragraph. A page's range includes the break that follows it.
     page_map, offset = [], 0
@@ -284,7 +294,7 @@ def _read_docx(data: bytes, path: Path) -> tuple[str, tuple[Page, ...]]:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise InvalidDocument(path, f"corrupt DOCX (not a Word document: {error})") from None
+        raise InvalidDocument(path, f"uszkodzony DOCX (to nie dokument Worda: {error})") from None
     lines = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):

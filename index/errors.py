@@ -10,7 +10,12 @@ class PomocnikError(Exception):
 
 
 class InvalidDocument(PomocnikError):
-    """A knowledge file that cannot be indexed; ``str()`` reads ``path: reason``."""
+    """A knowledge file that cannot be indexed; ``str()`` reads ``path: reason``.
+
+    ``reason`` is a Polish sentence fragment (lower case, no full stop) saying
+    what is wrong and, where it helps, what to do: maintainers read it after
+    "Pominięte pliki" in the /reindex reply and in ``python -m index build``.
+    """
 
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = str(path)

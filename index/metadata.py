@@ -2,6 +2,7 @@
 
 Authors write metadata by hand, so every problem is reported as an
 ``InvalidDocument`` naming the file and the field, never as a bare KeyError.
+Reasons are in Polish, for the maintainers; field names and values stay as written.
 """
 
 from __future__ import annotations
@@ -35,25 +36,27 @@ def parse_meta(raw: dict[str, Any], path: Path | str) -> DocumentMeta:
             allowed, or a date cannot be read; the reason names the field.
     """
     if not isinstance(raw, dict):
-        raise InvalidDocument(path, f"metadata must be a YAML mapping, got {type(raw).__name__}")
+        raise InvalidDocument(path, f"metadane muszą być polami w postaci 'pole: wartość', a są typu {type(raw).__name__}")
     for name in REQUIRED_FIELDS:
         value = raw.get(name)
         if value is None or not str(value).strip():
-            raise InvalidDocument(path, f"missing required metadata field '{name}'")
+            raise InvalidDocument(path, f"brak wymaganego pola metadanych '{name}'")
     kind = str(raw["kind"]).strip()
     if kind not in KINDS:
         raise InvalidDocument(
-            path, f"invalid value {kind!r} of field 'kind' (allowed: {', '.join(KINDS)})"
+            path, f"pole 'kind' ma niedozwoloną wartość {kind!r} (dozwolone: {', '.join(KINDS)})"
         )
     status = str(raw["status"]).strip()
     if status not in STATUSES:
         raise InvalidDocument(
-            path, f"invalid value {status!r} of field 'status' (allowed: {', '.join(STATUSES)})"
+            path, f"pole 'status' ma niedozwoloną wartość {status!r} (dozwolone: {', '.join(STATUSES)})"
         )
     dates = {name: _parse_date(raw.get(name), name, path) for name in DATE_FIELDS}
     start, end = dates["effective_from"], dates["effective_to"]
     if start and end and start > end:
-        raise InvalidDocument(path, f"field 'effective_from' ({start}) is after 'effective_to' ({end})")
+        raise InvalidDocument(
+            path, f"data w polu 'effective_from' ({start}) jest późniejsza niż w 'effective_to' ({end})"
+        )
     texts = {name: _optional_text(raw.get(name)) for name in TEXT_FIELDS}
     extra = {
         str(key): text
@@ -108,7 +111,7 @@ def _parse_date(value: Any, name: str, path: Path | str) -> date | None:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidDocument(
-            path, f"field '{name}' is not a date (YYYY-MM-DD): {value!r}"
+            path, f"pole '{name}' nie zawiera daty w formacie RRRR-MM-DD (np. 2025-01-31): {value!r}"
         ) from None
 
 

@@ -22,7 +22,8 @@ from bot import admin, handlers
 from bot.__main__ import main as bot_main
 from bot.runtime import Runtime
 from bot.telegram_app import build_application, running
-from index.build import build_index
+from index.build import BuildReport, build_index
+from index.documents import load_folder
 from index.search import HotSearcher
 from index.store import IndexStore
 from tests.bot.fake_bot_api import Call, FakeBotApi, callback_update, text_update
@@ -147,13 +148,31 @@ async def test_admin_reindex_reports_changes_and_serves_the_new_version(api, tmp
         assert "Dodane (1): nowy/bon-opalowy.md" in text
         assert "Zmienione (1): zasilek-celowy.md" in text
         assert "Usunięte (1): stary.md" in text
-        assert re.search(r"Pominięte pliki \(1\):\n• zepsuty\.md: \S", text), text
+        assert re.search(r"Pominięte pliki \(1\):\n• zepsuty\.md: brak metadanych", text), text
         assert str(knowledge) not in text  # paths relative to the knowledge folder
         assert re.search(r"Dokumenty: 3, fragmenty: \d+\.", text)
         assert re.search(r"Wektory: [1-9]\d* obliczonych, [1-9]\d* z poprzedniej wersji\.", text)
         assert re.search(r"Indeks przebudowany w \d+,\d s", text)
         [hit] = runtime.searcher.search("bon opałowy drewno kominkowe", k=1)
         assert hit.chunk.doc_id == "nowy/bon-opalowy.md"
+
+
+def test_reindex_summary_gives_skipped_files_polish_reasons(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    write_doc(knowledge, "dobry.md", "Dobry", "## Treść\nZasiłek stały.")
+    (knowledge / "pusty.md").write_bytes(b"")
+    (knowledge / "raport.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    (knowledge / "raport.pdf.meta.yaml").write_text(
+        "title: Raport\nkind: guide\nstatus: obowiązuje\nsource_url: https://example.org\n", encoding="utf-8"
+    )
+    errors = [str(error) for error in load_folder(knowledge, MAX_BYTES).errors]
+    report = BuildReport(version="v1", documents=1, chunks=1, embedded=1, reused=0,
+                         vector_index="flat", seconds=1.0, errors=errors)
+    text = admin.format_report(report, knowledge)
+    skipped = text.split("Pominięte pliki (2):\n")[1].splitlines()
+    assert skipped[0] == "• pusty.md: pusty plik"
+    assert skipped[1].startswith("• raport.pdf: w pliku metadanych raport.pdf.meta.yaml: pole 'status' ma niedozwoloną")
+    assert "'obowiązuje' (dozwolone: " in skipped[1]
 
 
 async def test_second_reindex_while_building_is_refused(api, tmp_path, runtime_for, knowledge, embedder):

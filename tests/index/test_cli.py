@@ -58,7 +58,7 @@ def test_build_prints_a_summary_and_exits_0(knowledge: Path, tmp_path: Path, cap
     assert run("build", "--knowledge", knowledge, "--index-dir", tmp_path / "index") == 0
     out = capsys.readouterr().out
     assert "2 dok., 2 fragm. (wektory: 2 nowych, 0 z poprzedniej wersji)" in out
-    assert "Pominięte pliki (1):" in out and "zly.md: missing required metadata field 'kind'" in out
+    assert "Pominięte pliki (1):" in out and "zly.md: brak wymaganego pola metadanych 'kind'" in out
     assert run("build", "--knowledge", knowledge, "--index-dir", tmp_path / "index", "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["embedded"], report["reused"], report["documents"]) == (0, 2, 2)

@@ -76,7 +76,7 @@ def test_effective_range_must_be_ordered():
 
 
 def test_non_mapping_is_rejected():
-    with pytest.raises(InvalidDocument, match="mapping"):
+    with pytest.raises(InvalidDocument, match="'pole: wartość'"):
         parse_meta(["title"], "x.md")  # type: ignore[arg-type]
 
 

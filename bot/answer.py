@@ -13,11 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Protocol
 
 from bot.citations import make_citation
-from bot.records import Answer, AnswerBlock, CitedSentence, Citation
+from bot.records import Answer, AnswerBlock, Citation, CitedSentence
 from bot.sentences import Sentence, sentences
+from bot.wording import EQUIVALENTS, is_topical, lemma_keys, phrase_words, years_named
 from index.metadata import effective_status
 from index.polish import LEMMA_MARK, fold_diacritics, word_tokens, words
 from index.records import Hit
@@ -50,6 +52,18 @@ HISTORY_WEIGHT = 0.5  # words of the previous question count half in a follow-up
 FUTURE_FACTOR_CHANGES = 1.2  # a change question prefers planned changes …
 FUTURE_FACTOR_OTHER = 0.8  # … any other question prefers what is in force
 HISTORICAL_FACTOR = 0.7  # outdated law loses a tie unless the question asks about the past
+# A question naming a year ("kryterium w 2008r") wants the passage whose period
+# of application (meta effective_from/effective_to) holds that year: the old
+# amounts of that period, not today's. Passages of another period stay
+# citable for context but lose against it; passages without a period are neutral.
+YEAR_MATCH_FACTOR = 1.3
+YEAR_MISMATCH_FACTOR = 0.5
+# Words that cannot name a topic (verbs, adverbs, conjunctions: "trzyma", "idzie",
+# "zanim") count this share of their weight in the coverage gate: passages hardly
+# ever repeat the user's verb, and at full weight a rare verb alone refused
+# on-topic questions ("do kogo idzie odwołanie"). Nouns, adjectives, numbers and
+# unknown words keep full weight, so a missing topic ("becikowe") still refuses.
+NON_TOPICAL_WEIGHT = 0.3
 
 NO_ANSWER = "Nie znalazłem w bazie wiedzy wiarygodnej odpowiedzi na to pytanie."
 DRAFT_NOTICE = "Projekt nie jest obowiązującym prawem."
@@ -85,6 +99,14 @@ _ASKS_NUMBER = re.compile(
     r"\bile\b|ilu\b|kwot|wysokos|wynosi|w jakim terminie|jaki termin|na jaki termin|termin|"
     r"po ilu|procent|limit|kryteri"
 )
+_ASKS_DURATION = re.compile(
+    r"\bile (?:dni|tygodni|miesiecy|lat)\b|\bw ile\b|\bpo ilu\b|\bjak dlugo\b|\bna jak dlugo\b|"
+    r"\bw jakim terminie\b|\bjaki (?:jest )?termin\b|\bna jaki (?:okres|czas)\b"
+)
+# Units of a period of time, folded: "14 dni", "siedmiu dni", "dwóch miesięcy", "dziesięć lat".
+_TIME_UNITS = frozenset("dni dnia tygodni tygodnia tygodnie miesiecy miesiaca miesiace lat lata".split())
+# Periods said without a count: "w ciągu miesiąca", "niezwłocznie".
+_UNCOUNTED_PERIOD = re.compile(r"\bw ciagu (?:miesiaca|tygodnia|roku)\b|\bniezwlocznie\b")
 _ASKS_DATE = re.compile(r"\bkiedy\b|od kiedy|do kiedy|od ktorego|data|dnia\b|w ktorym roku")
 _NUMERAL_LEMMAS = frozenset(
     """jeden dwa trzy cztery piec szesc siedem osiem dziewiec dziesiec jedenascie dwanascie
@@ -118,6 +140,8 @@ class Intent:
     past: bool = False
     number: bool = False
     when: bool = False
+    duration: bool = False  # "w ile dni", "jak długo", "termin": a period of time
+    years: frozenset[int] = frozenset()  # years the question names ("w 2008r")
 
 
 @dataclass
@@ -136,10 +160,19 @@ class _Terms:
     """The content words of a question: token sets with weights."""
 
     words: list[tuple[frozenset[str], str, float]] = field(default_factory=list)
+    topical: list[bool] = field(default_factory=list)  # per word: can it name a topic?
 
     @property
     def total(self) -> float:
         return sum(weight for _, _, weight in self.words)
+
+    def for_gate(self) -> _Terms:
+        """The same words, those that cannot name a topic weighted down (``NON_TOPICAL_WEIGHT``)."""
+        return _Terms(
+            [(w, f, weight * (1.0 if topical else NON_TOPICAL_WEIGHT))
+             for (w, f, weight), topical in zip(self.words, self.topical)],
+            list(self.topical),
+        )
 
 
 def answer(
@@ -170,16 +203,24 @@ def answer(
     if not hits or not terms.words:
         return _no_answer(question, hits, extra, confidence=0.0)
 
-    passages = [_token_set(_passage_text(hit)) for hit in hits]
+    passages = [_passage_tokens(hit, intent.years, today) for hit in hits]
     terms = _weigh_by_rarity(terms, passages)
-    candidates = [c for rank, hit in enumerate(hits, 1) for c in _score_hit(rank, hit, terms, intent, today)]
+    candidates = [
+        c for rank, (hit, tokens) in enumerate(zip(hits, passages), 1)
+        for c in _score_hit(rank, hit, tokens, terms, intent, today)
+    ]
     top_dense = max((hit.dense_score or 0.0) for hit in hits)
     # Coverage of a whole passage with its title: a fact may span two sentences,
     # and the title often names what the question asks about ("szkolenie w Braniewie").
-    coverage = max(_coverage(terms, tokens) for tokens in passages[:COVERAGE_DEPTH])
+    gate = terms.for_gate()
+    coverage = max(_coverage(gate, tokens) for tokens in passages[:COVERAGE_DEPTH])
     confidence = round(min(1.0, top_dense) * min(1.0, coverage + 0.25), 3)
-    extra.update(top_dense=round(top_dense, 4), coverage=round(coverage, 3))
-    if not is_reliable(top_dense, coverage):
+    # A year the question names must be spoken for by a top passage (in its text
+    # or its period of application): "kryterium dochodowe w 2030" has no source,
+    # however well the other words match today's criterion.
+    years_found = all(any(str(year) in tokens for tokens in passages[:COVERAGE_DEPTH]) for year in intent.years)
+    extra.update(top_dense=round(top_dense, 4), coverage=round(coverage, 3), years_found=years_found)
+    if not is_reliable(top_dense, coverage) or not years_found:
         return _no_answer(question, hits, extra, confidence)
 
     chosen = _select(candidates)
@@ -208,12 +249,17 @@ def read_intent(question: str, query: str, today: date) -> Intent:
     """Which answer the wording asks for: changes, the past, a number, a date."""
     asked = fold_diacritics(question.lower())
     merged = fold_diacritics(query.lower())
-    past = asks_about_past(question, today) or bool(re.search(r"\bdawniej|wczesniej", asked))
+    # "a w 2019?" names its own year; "a dla rodziny?" keeps the year of the question it follows.
+    years = years_named(question) or years_named(query)
+    past = (asks_about_past(question, today) or bool(re.search(r"\bdawniej|wczesniej", asked))
+            or any(year < today.year for year in years_named(question)))
     return Intent(
         changes=bool(_CHANGES.search(asked)) and not past,
         past=past,
         number=bool(_ASKS_NUMBER.search(merged)),
         when=bool(_ASKS_DATE.search(asked)),
+        duration=bool(_ASKS_DURATION.search(merged)),
+        years=frozenset(years),
     )
 
 
@@ -235,8 +281,17 @@ def _question_terms(question: str, previous: str) -> _Terms:
             if len(word) < 2 and not word.isdigit():
                 continue
             seen.add(folded)
-            terms.words.append((frozenset(word_tokens(word)), folded, weight))
+            terms.words.append((_word_tokens(word), folded, weight))
+            terms.topical.append(is_topical(word))
     return terms
+
+
+def _word_tokens(word: str) -> frozenset[str]:
+    """A question word's tokens: its forms and lemmas, also with Polish letters restored
+    ("odebral" → "~odebrac"), and a year typed with its "r" ("2008r" → "2008")."""
+    tokens = set(word_tokens(word)) | {LEMMA_MARK + key for key in lemma_keys(word)}
+    tokens |= {str(year) for year in years_named(word)}
+    return frozenset(tokens)
 
 
 def _is_stopword(word: str) -> bool:
@@ -249,6 +304,47 @@ def _is_stopword(word: str) -> bool:
 
 def _token_set(text: str) -> frozenset[str]:
     return frozenset(token for word in words(text) for token in word_tokens(word))
+
+
+def _text_tokens(text: str) -> frozenset[str]:
+    """Tokens of a passage or sentence, plus the ``EQUIVALENTS`` keys of terms it spells out.
+
+    A passage saying "powiatowe centrum pomocy rodzinie" or "130%" then holds
+    "pcpr" or "procent", so a question using the shorthand finds it.
+    """
+    tokens = _token_set(text)
+    extra = set()
+    for key, phrase in EQUIVALENTS.items():
+        if all(_phrase_word_in(part, text, tokens) for part in phrase_words(phrase)):
+            extra |= {key, LEMMA_MARK + key}
+    return tokens | extra
+
+
+def _phrase_word_in(part: str, text: str, tokens: frozenset[str]) -> bool:
+    if not any(ch.isalnum() for ch in part):  # a symbol such as "%"
+        return part in text
+    return bool(set(word_tokens(part)[1:] or word_tokens(part)) & tokens)
+
+
+def _passage_tokens(hit: Hit, years: frozenset[int], today: date) -> frozenset[str]:
+    """A passage's tokens with its title, plus each named past year its period of application holds.
+
+    "kryterium dochodowe w 2008" is covered by the passage on the criteria of
+    2006–2012 even though that passage names 2006 and 2012 only. The current
+    year is held by what is in force today; future years are left to the text:
+    a passage in force since 2025 says nothing certain about 2030.
+    """
+    tokens = _text_tokens(_passage_text(hit))
+    covered = {str(year) for year in years if year <= today.year and _period_holds(hit, year) is True}
+    return tokens | covered
+
+
+def _period_holds(hit: Hit, year: int) -> bool | None:
+    """Whether the passage's period of application holds ``year``; None when it states no period."""
+    start, end = hit.chunk.meta.effective_from, hit.chunk.meta.effective_to
+    if start is None and end is None:
+        return None
+    return (start is None or start.year <= year) and (end is None or end.year >= year)
 
 
 def _passage_text(hit: Hit) -> str:
@@ -275,7 +371,7 @@ def _weigh_by_rarity(terms: _Terms, passages: list[frozenset[str]]) -> _Terms:
     the knowledge base lacks cannot reach the coverage threshold.
     """
     count = len(passages)
-    weighted = _Terms()
+    weighted = _Terms(topical=list(terms.topical))
     for word, folded, weight in terms.words:
         df = sum(1 for tokens in passages if _found(word, folded, tokens))
         weighted.words.append((word, folded, weight * math.log(1 + (count + 1) / (df + 0.5))))
@@ -290,7 +386,9 @@ def _coverage(terms: _Terms, tokens: frozenset[str]) -> float:
     return found / terms.total
 
 
-def _score_hit(rank: int, hit: Hit, terms: _Terms, intent: Intent, today: date) -> list[_Candidate]:
+def _score_hit(
+    rank: int, hit: Hit, passage_tokens: frozenset[str], terms: _Terms, intent: Intent, today: date
+) -> list[_Candidate]:
     status = effective_status(hit.chunk.meta, today)
     rank_weight = 1.0 / (1.0 + 0.25 * (rank - 1))
     factor = 1.0
@@ -298,19 +396,28 @@ def _score_hit(rank: int, hit: Hit, terms: _Terms, intent: Intent, today: date) 
         factor = FUTURE_FACTOR_CHANGES if intent.changes else FUTURE_FACTOR_OTHER
     elif status == "historical" and hit.chunk.meta.kind in _LEGAL_KINDS and not intent.past:
         factor = HISTORICAL_FACTOR
+    holds = [_period_holds(hit, year) for year in intent.years]
+    if True in holds:
+        factor *= YEAR_MATCH_FACTOR
+    elif False in holds:
+        factor *= YEAR_MISMATCH_FACTOR
     # A sentence counts with its list lead and its passage (title, unit path):
     # "Szkolenie poprowadzili: …" answers "kto prowadził szkolenie w Braniewie"
     # because its passage is about Braniewo.
-    passage = _coverage(terms, _token_set(_passage_text(hit)))
+    passage = _coverage(terms, passage_tokens)
     result = []
     for sentence in sentences(hit.chunk.text):
-        own = _token_set(sentence.text)
-        context = own | _token_set(sentence.lead) if sentence.lead else own
+        own = _text_tokens(sentence.text)
+        context = own | _text_tokens(sentence.lead) if sentence.lead else own
         coverage = 0.5 * _coverage(terms, own) + 0.2 * _coverage(terms, context) + 0.3 * passage
         if _coverage(terms, context) <= 0:
             continue
         score = coverage * rank_weight * factor
-        if intent.number and _has_number(sentence.text):
+        if intent.duration:
+            # "w ile dni": a period answers it, not any amount ("art. 37 § 4" has numbers too).
+            if _has_duration(sentence.text):
+                score += NUMBER_BONUS * rank_weight
+        elif intent.number and _has_number(sentence.text):
             score += NUMBER_BONUS * rank_weight
         if intent.when and _DATE.search(sentence.text):
             score += DATE_BONUS * rank_weight
@@ -318,6 +425,16 @@ def _score_hit(rank: int, hit: Hit, terms: _Terms, intent: Intent, today: date) 
             score += UNIT_BONUS
         result.append(_Candidate(rank, hit, sentence, score, status))
     return result
+
+
+def _has_duration(text: str) -> bool:
+    """A period of time: a count (digits or a numeral) right before a unit of time, or "w ciągu miesiąca"."""
+    folded = [fold_diacritics(w) for w in words(text)]
+    for count, unit in pairwise(folded):
+        if unit in _TIME_UNITS and (count.isdigit() or any(
+                t[1:] in _NUMERAL_LEMMAS for t in word_tokens(count)[1:])):
+            return True
+    return bool(_UNCOUNTED_PERIOD.search(" ".join(folded)))
 
 
 def _has_number(text: str) -> bool:

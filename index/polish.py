@@ -66,7 +66,7 @@ def lemmas(word: str) -> tuple[str, ...]:
     costs little in BM25, a missing right one loses the match.
     """
     found: list[str] = []
-    for _start, _end, (_form, lemma, tag, _names, _quals) in _analyser().analyse(word):
+    for _start, _end, (_form, lemma, tag, _names, _quals) in analyser().analyse(word):
         if tag == "ign":  # unknown to the dictionary
             lemma = word
         # "stać:Vi" -> "stać": the suffix only tells homonyms apart.
@@ -77,7 +77,7 @@ def lemmas(word: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _analyser():  # type: ignore[no-untyped-def]
+def analyser():  # type: ignore[no-untyped-def]
     """The Morfeusz 2 analyser with the SGJP dictionary from its wheel (loaded once)."""
     import morfeusz2  # imported here: loading the dictionary takes ~0.15 s
 

@@ -2,11 +2,13 @@
 
     python scripts/eval.py retrieval --dataset lqad-pl --split dev|test [--json] [--quick]
     python scripts/eval.py retrieval --dataset dev-questions [--json]
-    python scripts/eval.py answers --dataset dev-questions [--json] [--quick]
+    python scripts/eval.py answers --dataset dev-questions [--json] [--quick] [--half tune|holdout]
 
 Each run is saved to data/eval/<dataset>-<split>.json (answers:
-data/eval/dev-questions-answers.json) and compared query by query with the run
-saved before it. With ``--json`` stdout holds only the JSON summary; the diff
+data/eval/dev-questions-answers[-<half>].json) and compared query by query with the run
+saved before it. ``--half`` scores one fixed half of the development
+questions (bot.evaluation.half_of): tune answer heuristics on "tune", then
+check that "holdout" improves or holds. With ``--json`` stdout holds only the JSON summary; the diff
 goes to stderr. Passage vectors are cached under data/cache/, so reruns only
 embed the queries. LQAD-PL is read from ../shared/sources/eval/lqad_pl.
 """
@@ -30,10 +32,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bot.evaluation import (  # noqa: E402
+    HALVES,
     DevQuestion,
     cites_expected,
     citation_precision,
     contains_fact,
+    half_of,
     load_dev_questions,
     score_answers,
 )
@@ -123,16 +127,18 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     from index.search import Searcher
 
     every = load_dev_questions(args.questions)
+    by_id = {q.id: q for q in every}  # a follow-up's parent may lie outside the subset
     questions = every
+    if args.half:
+        questions = [q for q in every if half_of(q, by_id) == args.half]
     if args.quick:
-        questions = ([q for q in every if q.answerable][:QUICK_ANSWER_QUESTIONS]
-                     + [q for q in every if not q.answerable][:QUICK_OFF_TOPIC])
+        questions = ([q for q in questions if q.answerable][:QUICK_ANSWER_QUESTIONS]
+                     + [q for q in questions if not q.answerable][:QUICK_OFF_TOPIC])
     cached = ev.CachedPassageEmbedder(embedder, ev.CachedPassageEmbedder.file_for(
         args.cache_dir, embedder.model_id, "knowledge"))
     loaded = build_in_memory(_knowledge_chunks(args, settings), cached, batch_size=settings.embed_batch_size)
     cached.save()
     searcher = Searcher(loaded, embedder)
-    by_id = {q.id: q for q in every}  # a follow-up's parent may lie outside --quick's subset
     pairs, rows, latencies = [], [], []
     searcher.search(questions[0].question, k=8, on=args.today)  # warm-up, untimed
     for question in questions:
@@ -162,9 +168,11 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         "failing": [row["id"] for row in rows if not row["passed"]],
         "model": embedder.model_id,
         "quick": args.quick,
+        "half": args.half,
         "per_question": {row.pop("id"): row for row in rows},
     }
-    return record, "dev-questions-answers" + ("-quick" if args.quick else "")
+    label = "dev-questions-answers" + (f"-{args.half}" if args.half else "")
+    return record, label + ("-quick" if args.quick else "")
 
 
 def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +203,8 @@ def _table(record: dict[str, Any]) -> str:
                          f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {m['latency_ms_p50']:.1f} | "
                          f"{m['latency_ms_p95']:.1f} |")
         return "\n".join(lines)
-    lines = [f"answers on {record['questions']} development questions",
+    half = f" ({record['half']} half)" if record.get("half") else ""
+    lines = [f"answers on {record['questions']} development questions{half}",
              f"fact rate {record['fact_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
              f"citation precision {record['citation_precision']:.3f}",
              f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
@@ -238,6 +247,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=("dev", "test"), default="dev", help="LQAD-PL split")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quick", action="store_true", help="a small subset, for CI")
+    parser.add_argument("--half", choices=HALVES, default=None,
+                        help="answers: score only this fixed half of the development questions")
     parser.add_argument("--model", help="embedding model (default: the configured one)")
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="ISO date the bot lives on")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "data" / "eval")

@@ -206,6 +206,68 @@ def test_json_shape() -> None:
     assert refused["answered"] is False and refused["citations"] == []
 
 
+def test_year_question_picks_the_sentence_of_that_period() -> None:
+    searcher = FakeSearcher(hit(CRITERION), hit(OLD_CRITERION, rank=2))
+    # "2019r" typed without a space: the year still counts, and the 2018–2021 passage is preferred.
+    result = answer("kryterium dochodowe osoby samotnie gospodarującej w 2019r", searcher, today=TODAY)
+    assert result.answered
+    assert result.citations[0].chunk_id == "c-old"
+    assert "701 zł" in result.blocks[0].sentences[0].text
+
+
+def test_a_year_no_passage_speaks_for_is_refused() -> None:
+    searcher = FakeSearcher(hit(CRITERION, dense=0.95), hit(OLD_CRITERION, dense=0.9, rank=2))
+    result = answer("ile będzie kryterium dochodowe osoby samotnie gospodarującej w 2030", searcher, today=TODAY)
+    assert not result.answered and result.citations == ()
+    # The current year is spoken for by what is in force now.
+    assert answer("kryterium dochodowe osoby samotnie gospodarującej w 2025", searcher, today=TODAY).answered
+
+
+PCPR = Chunk(
+    id="c-pcpr", doc_id="summaries/zadania.md", anchor="§ Powiat",
+    text="Powiatowe centrum pomocy rodzinie organizuje pieczę zastępczą i prowadzi domy pomocy.",
+    embed_text="", position=0, meta=CRITERION.meta,
+)
+
+
+def test_shorthand_matches_the_spelled_out_passage() -> None:
+    searcher = FakeSearcher(hit(PCPR))
+    result = answer("czym się zajmuje pcpr", searcher, today=TODAY)
+    assert result.answered and result.citations[0].chunk_id == "c-pcpr"
+    # Shorthand the table does not know is still a missing topic.
+    assert not answer("czym się zajmuje zus", searcher, today=TODAY).answered
+
+
+def test_verbs_the_passage_lacks_do_not_block_but_missing_nouns_do() -> None:
+    appeal = Chunk(
+        id="c-odw", doc_id="statutes/kpa.md", anchor="art. 129 § 1",
+        text="Odwołanie od decyzji wnosi się do organu odwoławczego za pośrednictwem organu, który wydał decyzję.",
+        embed_text="", position=0, meta=CRITERION.meta,
+    )
+    searcher = FakeSearcher(hit(appeal))
+    # "idzie" (typed like users do) appears in no passage: it says what is asked, not about what.
+    assert answer("do kogo idzie odwolanie od decyzji", searcher, today=TODAY).answered
+    assert not answer("do kogo idzie wniosek o becikowe", searcher, today=TODAY).answered
+
+
+def test_how_long_question_prefers_the_sentence_with_a_period() -> None:
+    rule = Chunk(
+        id="c-pon", doc_id="statutes/kpa.md", anchor="art. 37 § 3",
+        text="Ponaglenie do organu wyższego stopnia przekazuje się w dwóch egzemplarzach.",
+        embed_text="", position=0, meta=CRITERION.meta,
+    )
+    period = Chunk(
+        id="c-pon4", doc_id="statutes/kpa.md", anchor="art. 37 § 4",
+        text="Organ przekazuje je w terminie siedmiu dni.",
+        embed_text="", position=1, meta=CRITERION.meta,
+    )
+    result = answer("w ile dni trzeba przekazać ponaglenie do organu wyższego stopnia",
+                    FakeSearcher(hit(period), hit(rule, rank=2)), today=TODAY)
+    assert result.answered
+    # Both sentences hold a number; only one holds a period of time.
+    assert "siedmiu dni" in answer_to_text(result)
+
+
 # ---------------------------------------------------------------- real model, real index
 
 KB_FILES = (

@@ -4,9 +4,11 @@ import pytest
 
 from bot.evaluation import (
     DevQuestion,
+    HALVES,
     citation_precision,
     cites_expected,
     contains_fact,
+    half_of,
     load_dev_questions,
     score_answers,
 )
@@ -68,3 +70,20 @@ def test_load_dev_questions_rejects_duplicates(tmp_path):
     (tmp_path / "b.jsonl").write_text(line + "\n", encoding="utf-8")
     with pytest.raises(ValueError):
         load_dev_questions(tmp_path)
+
+
+def test_halves_are_fixed_and_keep_follow_ups_with_their_parent() -> None:
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "dev_questions"
+    questions = load_dev_questions(folder)
+    by_id = {q.id: q for q in questions}
+    halves = {q.id: half_of(q, by_id) for q in questions}
+    assert set(halves.values()) == set(HALVES)
+    for q in questions:
+        if q.follow_up_of:
+            assert halves[q.id] == halves[q.follow_up_of]
+    assert halves == {q.id: half_of(q, by_id) for q in reversed(questions)}  # order does not matter
+    tune = [q for q in questions if halves[q.id] == "tune"]
+    assert 0.35 < len(tune) / len(questions) < 0.65
+    assert any(not q.answerable for q in tune) and any(not q.answerable for q in questions if q not in tune)

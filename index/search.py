@@ -47,7 +47,8 @@ _PAST = re.compile(
     r"obowi[aą]zywa[lł]\w*|przed\s+(?:zmian|nowelizacj|reform)\w*)\b",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"\b(?:w|od|do|przed|z)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+# The year may carry the "r" of "roku" glued on: "w 2008r".
+_YEAR = re.compile(r"\b(?:w|od|do|przed|z)\s+((?:19|20)\d\d)(?:r\b|\b)", re.IGNORECASE)
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[^\W\d_]\.\s?){2,6}", re.UNICODE)
 
 
@@ -68,7 +69,7 @@ def asks_about_past(query: str, today: date) -> bool:
 
 
 def named_years(query: str) -> set[int]:
-    """Years the query asks about with a preposition: "w 2013", "od 2022", "przed 2020"."""
+    """Years the query asks about with a preposition: "w 2013", "od 2022", "przed 2020r"."""
     return {int(year) for year in _YEAR.findall(query)}
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from index.build import build_index
 from index.errors import IndexNotBuilt
-from index.search import HotSearcher, Searcher, asks_about_past
+from index.search import HotSearcher, Searcher, asks_about_past, named_years
 from index.store import IndexStore, LoadedIndex
 from tests.fakes import HashingEmbedder
 
@@ -158,6 +158,15 @@ def test_index_of_another_model_is_refused(loaded: LoadedIndex) -> None:
 )
 def test_questions_about_the_past(query: str, past: bool) -> None:
     assert asks_about_past(query, TODAY) is past
+
+
+@pytest.mark.parametrize(
+    ("query", "years"),
+    [("kryterium dochodowe w 2008r", {2008}), ("zasiłek od 2019 r.", {2019}), ("przed 2020", {2020}),
+     ("art. 2008 kpa", set()), ("w 20085", set()), ("ustawa z 2004r i od 2012", {2004, 2012})],
+)
+def test_named_years_read_a_glued_r(query: str, years: set[int]) -> None:
+    assert named_years(query) == years
 
 
 # ---------------------------------------------------------------- HotSearcher

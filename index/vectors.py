@@ -1,8 +1,11 @@
 """The dense side's store: a faiss index over L2-normalised vectors scored by inner product.
 
 Small collections get an exact ``IndexFlatIP``; past ``FLAT_LIMIT`` vectors an
-exhaustive scan costs more than a query embedding, so an ``IndexHNSWFlat``
-(approximate, inner product) takes over. The kind chosen is recorded in the
+exhaustive scan starts to cost as much as the query embedding, so an inverted-file
+index (``IndexIVFFlat``: k-means cells, only the ``IVF_NPROBE`` cells nearest the
+query are scanned) takes over. It keeps the full vectors, so its scores are exact
+cosines of the passages it finds. ``IndexHNSWFlat`` ("hnsw") is still built on
+request and loaded from older manifests. The kind chosen is recorded in the
 manifest by ``index.store``.
 """
 
@@ -18,16 +21,26 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-VectorKind = Literal["flat", "hnsw"]
+VectorKind = Literal["flat", "ivf", "hnsw"]
 VECTOR_KINDS: tuple[str, ...] = VectorKind.__args__  # type: ignore[attr-defined]
 
-# At 50k × 384 floats a flat scan reads 77 MB per query (about 10 ms here); HNSW
-# stays near 1 ms at any size, but its graph costs build time worth paying only
-# for large collections. scripts/bench_index.py measures both.
+# At 50k × 384 floats a flat scan reads 77 MB per query (about 8 ms here, 15–17 ms
+# at 100k, ~190 ms at 1M); below that the exact answer is cheap enough to keep.
 FLAT_LIMIT = 50_000
-# Graph degree and beam widths. efConstruction 40 instead of 80 builds 30 % faster
-# on these 2-core machines; efSearch is the recall/latency knob measured in
-# scripts/bench_index.py (recall@10 against the flat index on random vectors).
+# IVF cells: 2·√n (≈ 450 at 50k, 2,000 at 1M), trained on IVF_TRAIN_PER_CELL
+# vectors per cell (faiss wants ≥ 39). Scanning the 64 cells nearest the query
+# (≈ 32·√n vectors) gave recall@10 0.97 against exact search at 100k, 200k and 1M
+# vectors shaped like the shipped passages' at 1–4 ms per query; 4·√n cells
+# needed 128 probes for the same recall and twice the build time (train + add
+# ≈ 70 s at 1M on two cores). Random vectors, which have no clusters, are far
+# worse for every approximate index. scripts/bench_index.py measures all this.
+IVF_CELLS_PER_SQRT_N = 2
+IVF_TRAIN_PER_CELL = 40
+IVF_NPROBE = 64
+IVF_SEED = 1234  # training sample and k-means seed: the same vectors give the same index
+# HNSW (kept for indexes built before IVF): graph degree and beam widths. On
+# passage-like vectors it reached only recall@10 0.83 at 100k with efSearch 128,
+# and at 1M its build takes ~10 minutes on two cores against ~1 for IVF.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
@@ -59,13 +72,15 @@ class VectorIndex:
     def build(cls, vectors: np.ndarray, kind: VectorKind | None = None) -> VectorIndex:
         """Index ``vectors`` (shape (n, dim), already L2-normalised); row i is vector i.
 
-        ``kind`` defaults to "flat" up to ``FLAT_LIMIT`` vectors and "hnsw" above.
+        ``kind`` defaults to "flat" up to ``FLAT_LIMIT`` vectors and "ivf" above.
         """
         matrix = _as_matrix(vectors)
-        chosen: VectorKind = kind or ("flat" if len(matrix) <= FLAT_LIMIT else "hnsw")
+        chosen: VectorKind = kind or ("flat" if len(matrix) <= FLAT_LIMIT else "ivf")
         dim = matrix.shape[1]
         if chosen == "flat":
             index = faiss.IndexFlatIP(dim)
+        elif chosen == "ivf":
+            index = _trained_ivf(matrix)
         elif chosen == "hnsw":
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -73,6 +88,8 @@ class VectorIndex:
             raise ValueError(f"unknown vector index kind {chosen!r} (allowed: {', '.join(VECTOR_KINDS)})")
         if len(matrix):
             index.add(matrix)
+        if chosen == "ivf":
+            index.make_direct_map()  # row → vector lookups for ``vectors_at``
         result = cls(index, chosen)
         result._tune()
         log.debug("Built %s vector index: %d × %d", chosen, len(matrix), dim)
@@ -101,7 +118,7 @@ class VectorIndex:
         return scores, rows
 
     def vectors_at(self, rows: np.ndarray | list[int]) -> np.ndarray:
-        """The stored vectors of ``rows`` (both flat and HNSW keep the full vectors)."""
+        """The stored vectors of ``rows`` (every kind keeps the full vectors)."""
         ids = np.asarray(rows, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -119,9 +136,46 @@ class VectorIndex:
         return result
 
     def _tune(self) -> None:
-        # efSearch is not persisted by write_index, so set it after every build/load.
+        # Search-time parameters are set after every build and load rather than
+        # trusted to the file: faiss does not store efSearch, and a file written
+        # under other constants should search with the current ones.
         if self.kind == "hnsw":
             self._index.hnsw.efSearch = HNSW_EF_SEARCH
+        elif self.kind == "ivf":
+            ivf = faiss.extract_index_ivf(self._index)
+            ivf.nprobe = min(IVF_NPROBE, ivf.nlist)
+            if ivf.direct_map.no():  # written without one: rebuild it for ``vectors_at``
+                ivf.make_direct_map()
+
+    @property
+    def search_params(self) -> dict[str, int]:
+        """The search-time parameters in force (efSearch or nprobe), for checks and reports."""
+        if self.kind == "hnsw":
+            return {"efSearch": int(faiss.downcast_index(self._index).hnsw.efSearch)}
+        if self.kind == "ivf":
+            ivf = faiss.extract_index_ivf(self._index)
+            return {"nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
+        return {}
+
+
+def ivf_cells(count: int) -> int:
+    """How many IVF cells ``count`` vectors get: 2·√n, fewer when too few to train them."""
+    cells = int(IVF_CELLS_PER_SQRT_N * np.sqrt(count))
+    return max(1, min(cells, count // IVF_TRAIN_PER_CELL))
+
+
+def _trained_ivf(matrix: np.ndarray) -> faiss.IndexIVFFlat:
+    """An empty ``IndexIVFFlat`` whose cells are trained on a fixed sample of ``matrix``."""
+    count, dim = matrix.shape
+    cells = ivf_cells(count)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, cells, faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = IVF_SEED
+    sample_size = min(count, cells * IVF_TRAIN_PER_CELL)
+    if count:
+        # A seeded sample, sorted so training reads rows in order: same vectors, same cells.
+        rows = np.sort(np.random.default_rng(IVF_SEED).choice(count, sample_size, replace=False))
+        index.train(matrix[rows])
+    return index
 
 
 def _as_matrix(vectors: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ def test_bench_quick(model_dir: Path) -> None:
     assert search["lexical"]["p50_ms"] < search["floor"]["p50_ms"]  # BM25 on 20 chunks beats a model call
     assert search["hybrid_over_floor_p50"] > 0.5
     kinds = {(row["vectors"], row["kind"]) for row in report["scaling"]}
-    assert kinds == {(2000, "flat"), (2000, "hnsw"), (10000, "flat"), (10000, "hnsw")}
+    assert kinds == {(2000, "flat"), (2000, "ivf"), (10000, "flat"), (10000, "ivf")}
     assert all(row["recall@10"] == 1.0 for row in report["scaling"] if row["kind"] == "flat")
     throughput = report["throughput"]
     assert "error" not in throughput, throughput

@@ -9,7 +9,8 @@ act into articles (or regulation paragraphs "§ 1."), their ust., pkt and lit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 LEVELS = ("article", "section", "ust", "pkt", "lit")
 _PREFIX = {"article": "art. ", "section": "§ ", "ust": "ust. ", "pkt": "pkt ", "lit": "lit. "}
@@ -60,16 +61,11 @@ class UnitRef:
         other = parse_anchor(anchor)
         if other is None:
             return False
-        mine = {f.name: getattr(self, f.name) for f in fields(self)}
-        theirs = {f.name: getattr(other, f.name) for f in fields(other)}
-        top = next((name for name in LEVELS if mine[name] is not None), None)
-        if top is None or theirs[top] is None:
+        pairs = [(getattr(self, name), getattr(other, name)) for name in LEVELS]
+        top = next((theirs for mine, theirs in pairs if mine is not None), None)
+        if top is None:
             return False
-        return all(
-            mine[name] == theirs[name]
-            for name in LEVELS
-            if mine[name] is not None and theirs[name] is not None
-        )
+        return all(mine == theirs for mine, theirs in pairs if mine is not None and theirs is not None)
 
 
 _QUERY_ARTICLE = r"(?:art(?:ykuł|ykul)?\w*\.?)"
@@ -115,6 +111,9 @@ def parse_unit_refs(text: str) -> list[UnitRef]:
     return refs
 
 
+# Searches compare a named unit with the anchors of every chunk in that article,
+# and anchors repeat across acts and versions: parse each distinct one once.
+@lru_cache(maxsize=100_000)
 def parse_anchor(anchor: str) -> UnitRef | None:
     """The ``UnitRef`` of a chunk anchor, or None for page/heading anchors."""
     if not re.match(r"\s*(?:art\.|§\s*\d)", anchor):

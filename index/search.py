@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -39,6 +40,11 @@ HISTORICAL_SHIFT = 0.05
 # ("kryterium w 2013") gains this much: enough to beat today's wording of the
 # same rule, which would otherwise win on words alone.
 YEAR_SHIFT = 0.15
+# A unit named without its act ("art. 7") matches that article in every act, and
+# in a large collection that is thousands of passages. Only this many compete:
+# those the dense or lexical search found (best fused first), then those nearest
+# the query by meaning, so the cost of a query stays flat with collection size.
+UNIT_BOOST_LIMIT = 32
 # With filters the best candidates may all be filtered out, so look deeper.
 FILTERED_DEPTH_FACTOR = 4
 
@@ -90,8 +96,11 @@ class Searcher:
         self.loaded = loaded
         self._embedder = embedder
         self._candidates = candidates
-        self._units: dict[tuple[str, str], list[int]] | None = None  # built on first unit query
+        self._units: UnitTable | None = None  # built on first unit query
         self._acts = {act: _ActName.of(act) for act in {c.meta.act for c in loaded.chunks} if act}
+        # BM25 runs here while the calling thread embeds the query: both release
+        # the GIL, and at a million passages BM25 costs as much as the embedding.
+        self._lexical_worker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
 
     @property
     def version(self) -> str:
@@ -121,10 +130,11 @@ class Searcher:
         depth = self._candidates * (FILTERED_DEPTH_FACTOR if filtered else 1)
         depth = min(len(chunks), max(depth, k))
 
+        lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, query, depth)
         query_vector = self._embedder.encode_queries([query]).astype(np.float32, copy=False)
         scores, rows = self.loaded.vectors.search(query_vector, depth)
         dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
-        lexical = self.loaded.lexical.search(query, depth)
+        lexical = lexical_job.result()
         dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
         lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
         fused = {
@@ -134,6 +144,8 @@ class Searcher:
             )
         }
         boosted = self._unit_rows(query)
+        if len(boosted) > UNIT_BOOST_LIMIT:
+            boosted = self._closest(boosted, fused, query_vector[0])
         past = asks_about_past(query, today)
         years = named_years(query)
 
@@ -179,6 +191,17 @@ class Searcher:
             for (score, row), cosine in zip(picked, cosines)
         ]
 
+    def _closest(self, rows: set[int], fused: dict[int, float], query_vector: np.ndarray) -> set[int]:
+        """``UNIT_BOOST_LIMIT`` of ``rows``: those in ``fused`` by score, then the nearest by cosine."""
+        found = sorted(rows & fused.keys(), key=lambda row: (-fused[row], row))
+        chosen = found[:UNIT_BOOST_LIMIT]
+        rest = np.array(sorted(rows - fused.keys()), dtype=np.int64)
+        room = UNIT_BOOST_LIMIT - len(chosen)
+        if room > 0 and len(rest):
+            cosines = self.loaded.vectors.vectors_at(rest) @ query_vector
+            chosen += rest[np.argsort(-cosines, kind="stable")[:room]].tolist()
+        return set(chosen)
+
     def _unit_rows(self, query: str) -> set[int]:
         """Rows whose anchor lies on a unit the query names, in the act it names if any."""
         refs = parse_unit_refs(query)
@@ -186,16 +209,17 @@ class Searcher:
             return set()
         if self._units is None:  # racing threads build identical tables: harmless
             self._units = _unit_table(self.loaded.chunks)
-        chunks = self.loaded.chunks
+        named = {act for act, name in self._acts.items() if name.named_in(query)}
         matching: set[int] = set()
+        in_named: set[int] = set()
         for ref in refs:
             level = "article" if ref.article is not None else "section"
             label = ref.article if ref.article is not None else ref.section
-            for row in self._units.get((level, label or ""), ()):
-                if ref.matches(chunks[row].anchor):
-                    matching.add(row)
-        named = {act for act, name in self._acts.items() if name.named_in(query)}
-        in_named = {row for row in matching if chunks[row].meta.act in named}
+            for (anchor, act), rows in self._units.get((level, label or ""), {}).items():
+                if ref.matches(anchor):
+                    matching.update(rows)
+                    if act in named:
+                        in_named.update(rows)
         # Prefer the named act; if it holds no such unit, every match still counts.
         return in_named or matching
 
@@ -286,17 +310,27 @@ def _applies_in(chunk: Chunk, years: set[int]) -> bool:
     )
 
 
-def _unit_table(chunks: Sequence[Chunk]) -> dict[tuple[str, str], list[int]]:
-    """Rows by their top unit, e.g. ("article", "7") → rows anchored in art. 7."""
-    table: dict[tuple[str, str], list[int]] = {}
+UnitTable = dict[tuple[str, str], dict[tuple[str, str | None], list[int]]]
+
+
+def _unit_table(chunks: Sequence[Chunk]) -> UnitTable:
+    """Rows by their top unit, then by (anchor, act): ("article", "7") → {("art. 7 ust. 1", act): rows}.
+
+    A query's unit is compared once per distinct anchor and act, not once per
+    row: in a large collection one anchor stands for thousands of passages.
+    """
+    table: UnitTable = {}
     for row, chunk in enumerate(chunks):
         ref = parse_anchor(chunk.anchor) if chunk.anchor else None
         if ref is None:
             continue
         if ref.article is not None:
-            table.setdefault(("article", ref.article), []).append(row)
+            key = ("article", ref.article)
         elif ref.section is not None:
-            table.setdefault(("section", ref.section), []).append(row)
+            key = ("section", ref.section)
+        else:
+            continue
+        table.setdefault(key, {}).setdefault((chunk.anchor, chunk.meta.act), []).append(row)
     return table
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from index.build import build_index
 from index.errors import IndexNotBuilt
+from index import search as search_module
 from index.search import HotSearcher, Searcher, asks_about_past, named_years
 from index.store import IndexStore, LoadedIndex
 from tests.fakes import HashingEmbedder
@@ -89,6 +90,24 @@ def test_unit_without_act_boosts_every_act_holding_it(searcher: Searcher) -> Non
     boosted = {h.chunk.doc_id for h in hits if h.unit_boost}
     assert boosted == {"ups-7.md", "ups-7-dawny.md", "kpa-7.md"}
     assert [h.unit_boost for h in hits] == sorted((h.unit_boost for h in hits), reverse=True)
+
+
+def test_a_unit_matching_many_acts_boosts_only_the_closest(
+    tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topics = ["gospodarki odpadami", "ochrony zabytków", "transportu zbiorowego", "rybołówstwa",
+              "prawa wodnego", "geologii", "lasów", "łowiectwa", "przemocy domowej", "szkolnictwa"]
+    for n, topic in enumerate(topics):
+        write_doc(tmp_path, f"act-{n}.md", f"Art. 7. Przepisy w sprawie {topic} stosuje się odpowiednio.",
+                  title=f"Ustawa nr {n}", act=f"ustawa nr {n} o sprawach {topic}")
+    store = IndexStore(tmp_path / "index")
+    build_index(tmp_path, store, embedder, 1_000_000)
+    narrow = Searcher(store.load_current(), embedder, candidates=1)  # lists miss most of them
+    monkeypatch.setattr(search_module, "UNIT_BOOST_LIMIT", 3)
+
+    hits = narrow.search("art. 7 przemocy domowej", k=10, on=TODAY)
+    assert hits[0].chunk.doc_id == "act-8.md" and hits[0].unit_boost
+    assert sum(hit.unit_boost for hit in hits) == 3  # not all ten acts' art. 7
 
 
 def test_named_unit_is_found_even_outside_both_candidate_lists(loaded: LoadedIndex, embedder) -> None:  # type: ignore[no-untyped-def]

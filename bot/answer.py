@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
 
@@ -314,16 +315,28 @@ def _text_tokens(text: str) -> frozenset[str]:
     """
     tokens = _token_set(text)
     extra = set()
-    for key, phrase in EQUIVALENTS.items():
-        if all(_phrase_word_in(part, text, tokens) for part in phrase_words(phrase)):
+    for key, parts in _equivalent_parts():
+        if all(part in text if wanted is None else wanted & tokens for part, wanted in parts):
             extra |= {key, LEMMA_MARK + key}
     return tokens | extra
 
 
-def _phrase_word_in(part: str, text: str, tokens: frozenset[str]) -> bool:
-    if not any(ch.isalnum() for ch in part):  # a symbol such as "%"
-        return part in text
-    return bool(set(word_tokens(part)[1:] or word_tokens(part)) & tokens)
+@lru_cache(maxsize=1)
+def _equivalent_parts() -> tuple[tuple[str, tuple[tuple[str, frozenset[str] | None], ...]], ...]:
+    """Each ``EQUIVALENTS`` key with its phrase's parts: (part, tokens that count as it).
+
+    A symbol such as "%" has no tokens (None) and is looked for in the raw text.
+    Computed once: this runs for every sentence of every candidate passage.
+    """
+    def wanted(part: str) -> frozenset[str] | None:
+        if not any(ch.isalnum() for ch in part):
+            return None
+        return frozenset(word_tokens(part)[1:] or word_tokens(part))
+
+    return tuple(
+        (key, tuple((part, wanted(part)) for part in phrase_words(phrase)))
+        for key, phrase in EQUIVALENTS.items()
+    )
 
 
 def _passage_tokens(hit: Hit, years: frozenset[int], today: date) -> frozenset[str]:
@@ -357,9 +370,17 @@ def _found(word: frozenset[str], folded: str, tokens: frozenset[str]) -> bool:
     """A question word is in a text by form or lemma, or by a 6-letter prefix (typos: "odwolanei")."""
     if word & tokens:
         return True
-    return len(folded) >= 6 and any(
-        token.startswith(folded[:6]) for token in tokens if not token.startswith(LEMMA_MARK)
-    )
+    return len(folded) >= 6 and folded[:6] in _prefixes(tokens)
+
+
+@lru_cache(maxsize=4096)
+def _prefixes(tokens: frozenset[str]) -> frozenset[str]:
+    """The 6-letter beginnings of a text's word forms (not lemmas), for ``_found``'s typo rule.
+
+    Cached per token set (a frozenset keeps its hash): each passage is checked
+    against every question word.
+    """
+    return frozenset(token[:6] for token in tokens if len(token) >= 6 and not token.startswith(LEMMA_MARK))
 
 
 def _weigh_by_rarity(terms: _Terms, passages: list[frozenset[str]]) -> _Terms:

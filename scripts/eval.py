@@ -237,7 +237,7 @@ def _embedder(args: argparse.Namespace, settings: IndexSettings) -> Any:
     from index.vectors import configure_threads
 
     configure_threads()
-    return load_embedder(args.model or settings.model_name_or_path)
+    return load_embedder(args.model or settings.model_name_or_path, onnx=settings.onnx_queries)
 
 
 def _parser() -> argparse.ArgumentParser:

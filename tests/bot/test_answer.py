@@ -223,11 +223,15 @@ def test_a_year_no_passage_speaks_for_is_refused() -> None:
     assert answer("kryterium dochodowe osoby samotnie gospodarującej w 2025", searcher, today=TODAY).answered
 
 
-PCPR = Chunk(
-    id="c-pcpr", doc_id="summaries/zadania.md", anchor="§ Powiat",
-    text="Powiatowe centrum pomocy rodzinie organizuje pieczę zastępczą i prowadzi domy pomocy.",
-    embed_text="", position=0, meta=CRITERION.meta,
-)
+def passage(id_: str, anchor: str, text: str, doc_id: str = "statutes/kpa.md", position: int = 0) -> Chunk:
+    """A passage with CRITERION's metadata (in force, no period)."""
+    return Chunk(id=id_, doc_id=doc_id, anchor=anchor, text=text, embed_text="", position=position,
+                 meta=CRITERION.meta)
+
+
+PCPR = passage("c-pcpr", "§ Powiat",
+               "Powiatowe centrum pomocy rodzinie organizuje pieczę zastępczą i prowadzi domy pomocy.",
+               doc_id="summaries/zadania.md")
 
 
 def test_shorthand_matches_the_spelled_out_passage() -> None:
@@ -239,11 +243,8 @@ def test_shorthand_matches_the_spelled_out_passage() -> None:
 
 
 def test_verbs_the_passage_lacks_do_not_block_but_missing_nouns_do() -> None:
-    appeal = Chunk(
-        id="c-odw", doc_id="statutes/kpa.md", anchor="art. 129 § 1",
-        text="Odwołanie od decyzji wnosi się do organu odwoławczego za pośrednictwem organu, który wydał decyzję.",
-        embed_text="", position=0, meta=CRITERION.meta,
-    )
+    appeal = passage("c-odw", "art. 129 § 1", "Odwołanie od decyzji wnosi się do organu odwoławczego "
+                     "za pośrednictwem organu, który wydał decyzję.")
     searcher = FakeSearcher(hit(appeal))
     # "idzie" (typed like users do) appears in no passage: it says what is asked, not about what.
     assert answer("do kogo idzie odwolanie od decyzji", searcher, today=TODAY).answered
@@ -251,16 +252,9 @@ def test_verbs_the_passage_lacks_do_not_block_but_missing_nouns_do() -> None:
 
 
 def test_how_long_question_prefers_the_sentence_with_a_period() -> None:
-    rule = Chunk(
-        id="c-pon", doc_id="statutes/kpa.md", anchor="art. 37 § 3",
-        text="Ponaglenie do organu wyższego stopnia przekazuje się w dwóch egzemplarzach.",
-        embed_text="", position=0, meta=CRITERION.meta,
-    )
-    period = Chunk(
-        id="c-pon4", doc_id="statutes/kpa.md", anchor="art. 37 § 4",
-        text="Organ przekazuje je w terminie siedmiu dni.",
-        embed_text="", position=1, meta=CRITERION.meta,
-    )
+    rule = passage("c-pon", "art. 37 § 3",
+                   "Ponaglenie do organu wyższego stopnia przekazuje się w dwóch egzemplarzach.")
+    period = passage("c-pon4", "art. 37 § 4", "Organ przekazuje je w terminie siedmiu dni.", position=1)
     result = answer("w ile dni trzeba przekazać ponaglenie do organu wyższego stopnia",
                     FakeSearcher(hit(period), hit(rule, rank=2)), today=TODAY)
     assert result.answered

@@ -23,7 +23,7 @@ import itertools
 import re
 from functools import lru_cache
 
-from index.polish import analyser, fold_diacritics, words
+from index.polish import UNKNOWN_TAG, analyse, fold_diacritics, words
 
 # Shorthand and everyday words → the phrase the sources use. Keys are folded
 # lemmas (what ``lemma_keys`` returns for a question word). Only terms whose two
@@ -129,14 +129,7 @@ def _restored(word: str) -> tuple[tuple[str, str], ...]:
 
 
 def _known(spelling: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for _start, _end, (_form, lemma, tag, _names, _quals) in analyser().analyse(spelling):
-        if tag == "ign":
-            continue
-        pair = (lemma.split(":", 1)[0].lower(), tag.split(":", 1)[0])
-        if pair not in pairs:
-            pairs.append(pair)
-    return tuple(pairs)
+    return tuple(pair for pair in analyse(spelling) if pair[1] != UNKNOWN_TAG)
 
 
 def _count(choices: list[str]) -> int:

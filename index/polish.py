@@ -24,6 +24,7 @@ from functools import lru_cache
 # built with an older tokenizer is recognised as stale.
 TOKENIZER_VERSION = "pl-folded-surface+marked-morfeusz2-lemmas-v1"
 LEMMA_MARK = "~"
+UNKNOWN_TAG = "ign"  # Morfeusz's tag for a word its dictionary does not know
 
 _FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 # Runs of letters or digits; underscores and punctuation separate words.
@@ -65,15 +66,23 @@ def lemmas(word: str) -> tuple[str, ...]:
     Morfeusz does not rank its candidates, so all are kept: a wrong extra lemma
     costs little in BM25, a missing right one loses the match.
     """
-    found: list[str] = []
+    found = [word if tag == UNKNOWN_TAG else lemma for lemma, tag in analyse(word)]
+    return tuple(dict.fromkeys(lemma for lemma in found if _WORD.fullmatch(lemma))) or (word,)
+
+
+@lru_cache(maxsize=200_000)
+def analyse(word: str) -> tuple[tuple[str, str], ...]:
+    """Morfeusz's readings of one lowercase word as distinct (lemma, tag class) pairs.
+
+    "stać:Vi" → "stać" (the suffix only tells homonyms apart), "fin:sg:ter:imperf"
+    → "fin". A word the dictionary does not know has the tag class ``UNKNOWN_TAG``.
+    """
+    pairs: list[tuple[str, str]] = []
     for _start, _end, (_form, lemma, tag, _names, _quals) in analyser().analyse(word):
-        if tag == "ign":  # unknown to the dictionary
-            lemma = word
-        # "stać:Vi" -> "stać": the suffix only tells homonyms apart.
-        lemma = lemma.split(":", 1)[0].lower()
-        if _WORD.fullmatch(lemma) and lemma not in found:
-            found.append(lemma)
-    return tuple(found) or (word,)
+        pair = (lemma.split(":", 1)[0].lower(), tag.split(":", 1)[0])
+        if pair not in pairs:
+            pairs.append(pair)
+    return tuple(pairs)
 
 
 @lru_cache(maxsize=1)

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import glob
 import itertools
-import json
 import logging
 import shutil
 import sys
@@ -40,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.evaluation import load_dev_questions  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 from index.lexical import B, K1, LexicalIndex  # noqa: E402
@@ -242,11 +241,7 @@ def bench_synthetic(sizes: list[int], dim: int, repeat: int, kinds: tuple[str, .
 
 def question_texts() -> list[str]:
     """``QUESTIONS`` plus every development question (tests/data/dev_questions)."""
-    texts = list(QUESTIONS)
-    for path in sorted(glob.glob(str(DEV_QUESTIONS / "*.jsonl"))):
-        with open(path, encoding="utf-8") as lines:
-            texts += [json.loads(line)["question"] for line in lines if line.strip()]
-    return texts
+    return list(QUESTIONS) + [question.question for question in load_dev_questions(DEV_QUESTIONS)]
 
 
 def replicated_index(shipped: LoadedIndex, size: int, model_id: str, dim: int) -> tuple[LoadedIndex, dict]:

@@ -107,7 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-dir", help="folder indeksu (domyślnie POMOCNIK_INDEX_DIR lub data/index)")
     parser.add_argument("--model", help="model osadzeń: nazwa lub ścieżka (POMOCNIK_EMBEDDING_MODEL)")
     parser.add_argument(
-        "--today", type=date.fromisoformat, default=None, help="data, wg której liczony jest status (RRRR-MM-DD)"
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="data, wg której liczony jest status (RRRR-MM-DD)",
     )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("console", help="czat w konsoli")

@@ -47,7 +47,9 @@ REINDEX_FAILED = "Przebudowa nie powiodła się, nadal działa poprzednia wersja
 REINDEX_NOT_SERVED = (
     "Uwaga: nowej wersji nie udało się wczytać, nadal działa wersja {serving} (szczegóły w logu)."
 )
-FORGET_DONE = "Usunąłem Twoje zapisane dane: {count} (oceny i pytania bez odpowiedzi) oraz historię tej rozmowy."
+FORGET_DONE = (
+    "Usunąłem Twoje zapisane dane: {count} (oceny i pytania bez odpowiedzi) oraz historię tej rozmowy."
+)
 FORGET_NOTHING = "Nie mam zapisanych Twoich ocen ani pytań. Historia tej rozmowy została wyczyszczona."
 
 PURGE_SECONDS = 24 * 3600  # how often expired feedback rows are deleted
@@ -66,9 +68,11 @@ async def post_init(application: Application) -> None:
     tasks = data.setdefault(_TASKS, [])
     refresh = getattr(data["runtime"].searcher, "refresh", None)
     if refresh is not None and settings.index_check_seconds > 0:
-        tasks.append(asyncio.create_task(
-            repeat(refresh, settings.index_check_seconds, "index watch"), name="index-watch"
-        ))
+        tasks.append(
+            asyncio.create_task(
+                repeat(refresh, settings.index_check_seconds, "index watch"), name="index-watch"
+            )
+        )
     sink = data.get("feedback_sink")
     if sink is not None and hasattr(sink, "purge_expired"):
         # The store purges when it opens; a bot running for months must purge too.
@@ -130,7 +134,7 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         try:
             async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
                 report = await asyncio.to_thread(rebuild, runtime, settings)
-        except Exception as error:  # noqa: BLE001 - the admin must hear why, the old index stays
+        except Exception as error:
             logger.warning("reindex failed", exc_info=error)
             text = REINDEX_FAILED.format(reason=_one_sentence(error))
         else:

@@ -78,17 +78,11 @@ _FUTURE = frozenset({"upcoming", "draft", "announced"})
 
 # Folded words that carry no topic: question words, pronouns, auxiliaries.
 _STOPWORDS = frozenset(
-    """a aby albo ale bo by byc byl byla bylo co czy czyli dla do gdy gdzie i ich ile im ja jak
-    jaka jaki jakie jakich jakim jakiej jako je jego jej jest jesli jezeli juz kiedy kto ktora
-    ktore ktory ktorych ma maja mam mi mie miec mnie moze mozna musi musimy my na nad nalezy nam
-    nas nie niz no o od oraz po pod przez przy sa sie si sobie ta tak tam te tego tej ten to
-    trzeba tu tylko tym u w we wg wiec z za ze zeby jaka jakiego prosze dzien dobry czyj
-    ktorej ktorym mamy moj moja robic robimy zrobic kogo komu czym czego kim jakiego jakiemu
-    wolno chce chcemy nasz nasza nasze naszej naszego""".split()
+    ["a", "aby", "albo", "ale", "bo", "by", "byc", "byl", "byla", "bylo", "co", "czy", "czyli", "dla", "do", "gdy", "gdzie", "i", "ich", "ile", "im", "ja", "jak", "jaka", "jaki", "jakie", "jakich", "jakim", "jakiej", "jako", "je", "jego", "jej", "jest", "jesli", "jezeli", "juz", "kiedy", "kto", "ktora", "ktore", "ktory", "ktorych", "ma", "maja", "mam", "mi", "mie", "miec", "mnie", "moze", "mozna", "musi", "musimy", "my", "na", "nad", "nalezy", "nam", "nas", "nie", "niz", "no", "o", "od", "oraz", "po", "pod", "przez", "przy", "sa", "sie", "si", "sobie", "ta", "tak", "tam", "te", "tego", "tej", "ten", "to", "trzeba", "tu", "tylko", "tym", "u", "w", "we", "wg", "wiec", "z", "za", "ze", "zeby", "jaka", "jakiego", "prosze", "dzien", "dobry", "czyj", "ktorej", "ktorym", "mamy", "moj", "moja", "robic", "robimy", "zrobic", "kogo", "komu", "czym", "czego", "kim", "jakiego", "jakiemu", "wolno", "chce", "chcemy", "nasz", "nasza", "nasze", "naszej", "naszego"]
 )
 # Words users say about their own office and clients that statutes never use:
 # they name no topic here, so they neither count for nor against coverage.
-_DOMAIN_WORDS = frozenset("mops gops ops klient klientka klienta klientowi klientce".split())
+_DOMAIN_WORDS = frozenset(["mops", "gops", "ops", "klient", "klientka", "klienta", "klientowi", "klientce"])
 _FOLLOW_UP_START = re.compile(r"^(?:a|i|to|oraz|no a|a co|a jak|a gdy|a jesli|a kiedy|a ile)\b")
 _DEMONSTRATIVE = re.compile(r"\b(?:tej|tego|tym|tamtej|tamtego)\b")
 _CHANGES = re.compile(
@@ -105,14 +99,12 @@ _ASKS_DURATION = re.compile(
     r"\bw jakim terminie\b|\bjaki (?:jest )?termin\b|\bna jaki (?:okres|czas)\b"
 )
 # Units of a period of time, folded: "14 dni", "siedmiu dni", "dwóch miesięcy", "dziesięć lat".
-_TIME_UNITS = frozenset("dni dnia tygodni tygodnia tygodnie miesiecy miesiaca miesiace lat lata".split())
+_TIME_UNITS = frozenset(["dni", "dnia", "tygodni", "tygodnia", "tygodnie", "miesiecy", "miesiaca", "miesiace", "lat", "lata"])
 # Periods said without a count: "w ciągu miesiąca", "niezwłocznie".
 _UNCOUNTED_PERIOD = re.compile(r"\bw ciagu (?:miesiaca|tygodnia|roku)\b|\bniezwlocznie\b")
 _ASKS_DATE = re.compile(r"\bkiedy\b|od kiedy|do kiedy|od ktorego|data|dnia\b|w ktorym roku")
 _NUMERAL_LEMMAS = frozenset(
-    """jeden dwa trzy cztery piec szesc siedem osiem dziewiec dziesiec jedenascie dwanascie
-    trzynascie czternascie pietnascie szesnascie dwadziescia trzydziesci czterdziesci piecdziesiat
-    sto dwiescie trzysta tysiac pol polowa miesiac tydzien rok dzien zl zloty procent""".split()
+    ["jeden", "dwa", "trzy", "cztery", "piec", "szesc", "siedem", "osiem", "dziewiec", "dziesiec", "jedenascie", "dwanascie", "trzynascie", "czternascie", "pietnascie", "szesnascie", "dwadziescia", "trzydziesci", "czterdziesci", "piecdziesiat", "sto", "dwiescie", "trzysta", "tysiac", "pol", "polowa", "miesiac", "tydzien", "rok", "dzien", "zl", "zloty", "procent"]
 )
 _DIGIT = re.compile(r"\d")
 _UNIT_REFERENCE = re.compile(
@@ -170,8 +162,10 @@ class _Terms:
     def for_gate(self) -> _Terms:
         """The same words, those that cannot name a topic weighted down (``NON_TOPICAL_WEIGHT``)."""
         return _Terms(
-            [(w, f, weight * (1.0 if topical else NON_TOPICAL_WEIGHT))
-             for (w, f, weight), topical in zip(self.words, self.topical)],
+            [
+                (w, f, weight * (1.0 if topical else NON_TOPICAL_WEIGHT))
+                for (w, f, weight), topical in zip(self.words, self.topical)
+            ],
             list(self.topical),
         )
 
@@ -207,7 +201,8 @@ def answer(
     passages = [_passage_tokens(hit, intent.years, today) for hit in hits]
     terms = _weigh_by_rarity(terms, passages)
     candidates = [
-        c for rank, (hit, tokens) in enumerate(zip(hits, passages), 1)
+        c
+        for rank, (hit, tokens) in enumerate(zip(hits, passages), 1)
         for c in _score_hit(rank, hit, tokens, terms, intent, today)
     ]
     top_dense = max((hit.dense_score or 0.0) for hit in hits)
@@ -219,7 +214,9 @@ def answer(
     # A year the question names must be spoken for by a top passage (in its text
     # or its period of application): "kryterium dochodowe w 2030" has no source,
     # however well the other words match today's criterion.
-    years_found = all(any(str(year) in tokens for tokens in passages[:COVERAGE_DEPTH]) for year in intent.years)
+    years_found = all(
+        any(str(year) in tokens for tokens in passages[:COVERAGE_DEPTH]) for year in intent.years
+    )
     extra.update(top_dense=round(top_dense, 4), coverage=round(coverage, 3), years_found=years_found)
     if not is_reliable(top_dense, coverage) or not years_found:
         return _no_answer(question, hits, extra, confidence)
@@ -252,8 +249,11 @@ def read_intent(question: str, query: str, today: date) -> Intent:
     merged = fold_diacritics(query.lower())
     # "a w 2019?" names its own year; "a dla rodziny?" keeps the year of the question it follows.
     years = years_named(question) or years_named(query)
-    past = (asks_about_past(question, today) or bool(re.search(r"\bdawniej|wczesniej", asked))
-            or any(year < today.year for year in years_named(question)))
+    past = (
+        asks_about_past(question, today)
+        or bool(re.search(r"\bdawniej|wczesniej", asked))
+        or any(year < today.year for year in years_named(question))
+    )
     return Intent(
         changes=bool(_CHANGES.search(asked)) and not past,
         past=past,
@@ -271,9 +271,7 @@ def _question_terms(question: str, previous: str) -> _Terms:
     terms = _Terms()
     seen: set[str] = set()
     # "co robi gops": when the office is all the question names, it is the topic.
-    only_domain = all(
-        fold_diacritics(w) in _DOMAIN_WORDS or _is_stopword(w) for w in words(question)
-    )
+    only_domain = all(fold_diacritics(w) in _DOMAIN_WORDS or _is_stopword(w) for w in words(question))
     for text, weight in ((question, 1.0), (previous, HISTORY_WEIGHT)):
         for word in words(text):
             folded = fold_diacritics(word)
@@ -328,6 +326,7 @@ def _equivalent_parts() -> tuple[tuple[str, tuple[tuple[str, frozenset[str] | No
     A symbol such as "%" has no tokens (None) and is looked for in the raw text.
     Computed once: this runs for every sentence of every candidate passage.
     """
+
     def wanted(part: str) -> frozenset[str] | None:
         if not any(ch.isalnum() for ch in part):
             return None
@@ -452,8 +451,9 @@ def _has_duration(text: str) -> bool:
     """A period of time: a count (digits or a numeral) right before a unit of time, or "w ciągu miesiąca"."""
     folded = [fold_diacritics(w) for w in words(text)]
     for count, unit in pairwise(folded):
-        if unit in _TIME_UNITS and (count.isdigit() or any(
-                t[1:] in _NUMERAL_LEMMAS for t in word_tokens(count)[1:])):
+        if unit in _TIME_UNITS and (
+            count.isdigit() or any(t[1:] in _NUMERAL_LEMMAS for t in word_tokens(count)[1:])
+        ):
             return True
     return bool(_UNCOUNTED_PERIOD.search(" ".join(folded)))
 
@@ -511,8 +511,10 @@ def _compose(
         order = ("past", "current", "planned")
     else:
         order = ("current", "planned", "past")
-    headed = sum(1 for name in groups if groups[name]) > 1 or groups["planned"] or (
-        groups["past"] and not intent.past
+    headed = (
+        sum(1 for name in groups if groups[name]) > 1
+        or groups["planned"]
+        or (groups["past"] and not intent.past)
     )
     headings = {"planned": HEADING_PLANNED, "current": HEADING_CURRENT, "past": HEADING_PAST}
 

@@ -133,9 +133,7 @@ def format_changes(entries: Iterable[ChangeEntry]) -> str:
         if not group:
             continue
         lines.extend(([""] if lines else []) + [heading])
-        lines.extend(
-            f"• {_describe(e.title, e.published, e.effective, e.status_text)}" for e in group
-        )
+        lines.extend(f"• {_describe(e.title, e.published, e.effective, e.status_text)}" for e in group)
     if any(e.status in {"draft", "announced"} for e in entries):
         lines.extend(["", "Projekt ani zapowiedź nie są obowiązującym prawem."])
     return "\n".join(lines)

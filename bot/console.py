@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import date
 
 from bot.answer import answer
-from bot.plain import answer_to_text
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
+from bot.plain import answer_to_text
 from bot.runtime import Runtime
 
 PROMPT = "pytanie> "

@@ -59,7 +59,7 @@ HALVES = ("tune", "holdout")
 
 
 def half_of(question: DevQuestion, by_id: Mapping[str, DevQuestion]) -> str:
-    """"tune" or "holdout": a fixed split of the questions, so tuning can be checked on unseen ones.
+    """ "tune" or "holdout": a fixed split of the questions, so tuning can be checked on unseen ones.
 
     The split hashes the id of the conversation's first question (CRC-32, odd →
     "tune"), so a follow-up always lands in its parent's half and the split never

@@ -96,8 +96,13 @@ class FeedbackStore:
                 "INSERT INTO feedback (created_at, user_id, chat_id, question, answer, citations, rating)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    self._clock(), user_id, chat_id, mask_pii(question), mask_pii(answer_text),
-                    json.dumps(list(citations), ensure_ascii=False), rating,
+                    self._clock(),
+                    user_id,
+                    chat_id,
+                    mask_pii(question),
+                    mask_pii(answer_text),
+                    json.dumps(list(citations), ensure_ascii=False),
+                    rating,
                 ),
             )
 
@@ -154,7 +159,7 @@ class FeedbackStore:
         written = []
         for table in ("feedback", "unanswered"):
             with self._lock:
-                cursor = self._db.execute(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608 - fixed names
+                cursor = self._db.execute(f"SELECT * FROM {table} ORDER BY id")
                 header = [d[0] for d in cursor.description]
                 rows = cursor.fetchall()
             path = out_dir / f"{table}.csv"

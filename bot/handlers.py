@@ -94,6 +94,7 @@ ERROR_TEXTS: dict[type[PomocnikError], str] = {
     ModelNotAvailable: "Wyszukiwarka jest chwilowo niedostępna — spróbuj później.",
 }
 
+
 @dataclass(frozen=True)
 class StoredAnswer:
     """What a chat's buttons need after the answer was sent."""
@@ -243,9 +244,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = context.bot_data["runtime"]
     history = tuple(context.chat_data.get("history", ()))
     async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
-        result: Answer = await asyncio.to_thread(
-            answer, question, runtime.searcher, history=history
-        )
+        result: Answer = await asyncio.to_thread(answer, question, runtime.searcher, history=history)
     # The merged query, so a second follow-up in a row ("a kiedy?") keeps the topic.
     context.chat_data["history"] = (str(result.extra.get("query", question)),)
     markup = None
@@ -392,7 +391,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat = update.effective_chat
     logger.error(
-        "update %s in chat %s failed", update.update_id, chat.id if chat else None,
+        "update %s in chat %s failed",
+        update.update_id,
+        chat.id if chat else None,
         exc_info=context.error,
     )
     text = next(

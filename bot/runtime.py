@@ -51,9 +51,7 @@ def load_runtime(settings: Settings) -> Runtime:
     store = IndexStore(Path(settings.index_path))
     version = store.current_version()
     if version is None:
-        raise IndexNotBuilt(
-            f"Brak indeksu w {store.root}: zbuduj go poleceniem `python -m index build`."
-        )
+        raise IndexNotBuilt(f"Brak indeksu w {store.root}: zbuduj go poleceniem `python -m index build`.")
     embedder = load_embedder(settings.model_name_or_path, onnx=settings.onnx_queries)
     searcher = HotSearcher(store, embedder)
     # Raises IndexNotBuilt with the reason (unreadable, or built by another model).

@@ -128,12 +128,14 @@ def topic_of(update: Update) -> int | None:
     return message.message_thread_id if message is not None and message.is_topic_message else None
 
 
-async def reply_html(
-    bot: Bot, update: Update, messages: Sequence[str], **options: object
-) -> list[Message]:
+async def reply_html(bot: Bot, update: Update, messages: Sequence[str], **options: object) -> list[Message]:
     """``send_html`` to the chat, and the forum topic, that ``update`` came from."""
     return await send_html(
-        bot, update.effective_chat.id, messages, thread_id=topic_of(update), **options  # type: ignore[arg-type]
+        bot,
+        update.effective_chat.id,
+        messages,
+        thread_id=topic_of(update),
+        **options,  # type: ignore[arg-type]
     )
 
 

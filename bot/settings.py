@@ -13,9 +13,7 @@ from index.settings import IndexSettings
 class Settings(IndexSettings):
     """One frozen settings object for the bot process, built once in ``main``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="POMOCNIK_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="POMOCNIK_", env_file=".env", extra="ignore", frozen=True)
 
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN")

@@ -163,9 +163,7 @@ async def running(
                 poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
             )
         else:
-            await application.updater.start_webhook(
-                **asdict(options), allowed_updates=Update.ALL_TYPES
-            )
+            await application.updater.start_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES)
         await application.start()
         try:
             yield application

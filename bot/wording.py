@@ -49,12 +49,12 @@ EQUIVALENTS: dict[str, str] = {
 
 # Morfeusz tag classes (first part of the tag) that never name a topic.
 _NON_TOPICAL_TAGS = frozenset(
-    "fin praet inf impt imps pcon pant bedzie winien pred aglt adv qub comp conj prep interj".split()
+    ["fin", "praet", "inf", "impt", "imps", "pcon", "pant", "bedzie", "winien", "pred", "aglt", "adv", "qub", "comp", "conj", "prep", "interj"]
 )
 # Verb forms: a word that may be one is read as one ("idzie" is also a rare noun
 # form of "id", "minie" of "mina"). Imperatives are left out: questions hardly
 # use them, and "mecz" would otherwise be read as the imperative of "meczeć".
-_VERB_TAGS = frozenset("fin praet inf imps bedzie winien".split())
+_VERB_TAGS = frozenset(["fin", "praet", "inf", "imps", "bedzie", "winien"])
 _RESTORE = {"a": "aą", "c": "cć", "e": "eę", "l": "lł", "n": "nń", "o": "oó", "s": "sś", "z": "zźż"}
 _MAX_SPELLINGS = 4096  # longer plain words are not restored (a few ms per word at this size)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:\s?r\b\.?|\s?rok\w*)?(?!\d)", re.IGNORECASE)

@@ -113,7 +113,12 @@ def build_index(
     )
     log.info(
         "Built index %s: %d documents, %d chunks (%d embedded, %d reused) in %.1f s",
-        version, report.documents, report.chunks, report.embedded, report.reused, report.seconds,
+        version,
+        report.documents,
+        report.chunks,
+        report.embedded,
+        report.reused,
+        report.seconds,
     )
     return report
 
@@ -171,11 +176,18 @@ def _previous(store: IndexStore, embedder: PassageEmbedder) -> _Previous | None:
     if vectors is None:
         log.info(
             "Model changed (%s/%s → %s/%s): embedding everything",
-            manifest.get("model_id"), manifest.get("dim"), embedder.model_id, embedder.dim,
+            manifest.get("model_id"),
+            manifest.get("dim"),
+            embedder.model_id,
+            embedder.dim,
         )
     elif len(vectors) != len(chunks):
-        log.warning("Index version %s has %d vectors for %d chunks: embedding everything",
-                    version, len(vectors), len(chunks))
+        log.warning(
+            "Index version %s has %d vectors for %d chunks: embedding everything",
+            version,
+            len(vectors),
+            len(chunks),
+        )
         vectors = None
     inputs = {chunk.id: (chunk.embed_text, row) for row, chunk in enumerate(chunks)}
     return _Previous(manifest.get("files", {}), inputs, vectors)
@@ -204,9 +216,7 @@ def _vectors(
     return matrix, len(chunks) - len(missing)
 
 
-def _embed(
-    texts: Sequence[str], embedder: PassageEmbedder, batch_size: int, progress: bool
-) -> np.ndarray:
+def _embed(texts: Sequence[str], embedder: PassageEmbedder, batch_size: int, progress: bool) -> np.ndarray:
     """Embed in batches, with a tqdm bar when asked for and stderr is a terminal."""
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
@@ -254,7 +264,9 @@ def _nothing_to_index(root: Path, errors: list[str]) -> str:
     if not root.is_dir():
         return f"Folder wiedzy {root} nie istnieje; poprzedni indeks (jeśli jest) nadal działa."
     if not errors:
-        return f"W folderze wiedzy {root} nie ma żadnego dokumentu; poprzedni indeks (jeśli jest) nadal działa."
+        return (
+            f"W folderze wiedzy {root} nie ma żadnego dokumentu; poprzedni indeks (jeśli jest) nadal działa."
+        )
     shown = "; ".join(errors[:3]) + ("; …" if len(errors) > 3 else "")
     return (
         f"Żaden z {len(errors)} plików w {root} nie nadaje się do indeksu ({shown}); "

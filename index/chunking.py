@@ -33,8 +33,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _LIST_ITEM = re.compile(r"^(?:[-•*–]\s|\d{1,3}[.)]\s|[a-z]\)\s)")
 _SENTENCE_END = re.compile(r"[.!?…][\"”»)]*\s+(?=[A-ZĄĆĘŁŃÓŚŹŻ0-9„\"(])")
 _ABBREVIATIONS = frozenset(
-    "art ust pkt lit nr np m.in tj tzw ok godz ul dz poz zł dr prof św tys mln pn ds "
-    "zm al pl wg itd itp jw ww r pt mgr inż hab".split()
+    ["art", "ust", "pkt", "lit", "nr", "np", "m.in", "tj", "tzw", "ok", "godz", "ul", "dz", "poz", "zł", "dr", "prof", "św", "tys", "mln", "pn", "ds", "zm", "al", "pl", "wg", "itd", "itp", "jw", "ww", "r", "pt", "mgr", "inż", "hab"]
 )
 _AMENDING = re.compile(
     r"\bW\s+(?:ustawie|rozporządzeniu|kodeksie)\b.*?(?:wprowadza się|dodaje się|otrzymuje brzmienie"

@@ -61,7 +61,11 @@ def _build(args: argparse.Namespace, settings: IndexSettings) -> int:
         f"(wektory: {report.embedded} nowych, {report.reused} z poprzedniej wersji), "
         f"indeks {report.vector_index}, {report.seconds:.1f} s."
     )
-    for label, names in (("Dodane", report.added), ("Zmienione", report.changed), ("Usunięte", report.removed)):
+    for label, names in (
+        ("Dodane", report.added),
+        ("Zmienione", report.changed),
+        ("Usunięte", report.removed),
+    ):
         if names:
             print(f"{label} ({len(names)}): {', '.join(names)}")
     if report.errors:
@@ -89,8 +93,10 @@ def _search(args: argparse.Namespace, settings: IndexSettings) -> int:
     for number, hit in enumerate(hits, start=1):
         row = _hit_json(hit, on)
         print(f"{number}. [{hit.score:.3f}] {row['title']} — {row['anchor'] or '(bez jednostki)'}")
-        print(f"   {row['kind']}, {row['status']}, {row['date'] or 'bez daty'}; {row['why']}; "
-              f"cos {row['dense_score']:.3f}")
+        print(
+            f"   {row['kind']}, {row['status']}, {row['date'] or 'bez daty'}; {row['why']}; "
+            f"cos {row['dense_score']:.3f}"
+        )
         print(f"   {' '.join(hit.chunk.text.split())[:300]}")
         print(f"   {row['source_url']}")
     return 0
@@ -212,7 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("--k", type=int, default=5, help="number of hits (default 5)")
     search.add_argument("--kind", action="append", choices=KINDS, help="keep only this kind (repeatable)")
-    search.add_argument("--status", action="append", choices=STATUSES, help="keep only this status (repeatable)")
+    search.add_argument(
+        "--status", action="append", choices=STATUSES, help="keep only this status (repeatable)"
+    )
     search.add_argument("--on", type=date.fromisoformat, help="compute statuses on this date (YYYY-MM-DD)")
     common(search, "print hits as JSON")
     search.set_defaults(run=_search)

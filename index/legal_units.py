@@ -309,9 +309,7 @@ def _build(level: str, parent: UnitRef, lines: list[_Line], source: str, heading
         if starts:
             first_child = starts[0]
             bounds = starts + [len(body)]
-            children = [
-                _build(child_level, ref, body[a:b], source, "") for a, b in zip(bounds, bounds[1:])
-            ]
+            children = [_build(child_level, ref, body[a:b], source, "") for a, b in zip(bounds, bounds[1:])]
             break
     end = lines[-1].offset + len(lines[-1].text)
     intro_end = body[first_child].offset if first_child < len(body) else end

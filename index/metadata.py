@@ -36,7 +36,9 @@ def parse_meta(raw: dict[str, Any], path: Path | str) -> DocumentMeta:
             allowed, or a date cannot be read; the reason names the field.
     """
     if not isinstance(raw, dict):
-        raise InvalidDocument(path, f"metadane muszą być polami w postaci 'pole: wartość', a są typu {type(raw).__name__}")
+        raise InvalidDocument(
+            path, f"metadane muszą być polami w postaci 'pole: wartość', a są typu {type(raw).__name__}"
+        )
     for name in REQUIRED_FIELDS:
         value = raw.get(name)
         if value is None or not str(value).strip():

@@ -99,7 +99,9 @@ def export_onnx(model_dir: Path, target: Path | None = None) -> Path:
 class OnnxEncoder:
     """Mean-pooled, L2-normalised embeddings from an ONNX export of a transformer."""
 
-    def __init__(self, path: Path, tokenizer: Any, max_length: int | None, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path, tokenizer: Any, max_length: int | None, threads: int | None = None
+    ) -> None:
         """``tokenizer`` is the model's Hugging Face tokenizer; texts longer than
         ``max_length`` tokens are truncated, as sentence-transformers does."""
         import onnxruntime as ort

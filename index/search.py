@@ -139,9 +139,7 @@ class Searcher:
         lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
         fused = {
             int(row): score
-            for row, score in fusion.fuse(
-                [(str(r), s) for r, s in dense], [(str(r), s) for r, s in lexical]
-            )
+            for row, score in fusion.fuse([(str(r), s) for r, s in dense], [(str(r), s) for r, s in lexical])
         }
         boosted = self._unit_rows(query)
         if len(boosted) > UNIT_BOOST_LIMIT:
@@ -305,9 +303,7 @@ def _applies_in(chunk: Chunk, years: set[int]) -> bool:
     start, end = chunk.meta.effective_from, chunk.meta.effective_to
     if start is None and end is None:
         return False
-    return any(
-        (start is None or start.year <= year) and (end is None or end.year >= year) for year in years
-    )
+    return any((start is None or start.year <= year) and (end is None or end.year >= year) for year in years)
 
 
 UnitTable = dict[tuple[str, str], dict[tuple[str, str | None], list[int]]]

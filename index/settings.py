@@ -16,9 +16,7 @@ DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
 class IndexSettings(BaseSettings):
     """Where the knowledge lives, where the index goes and which model embeds it."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="POMOCNIK_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="POMOCNIK_", env_file=".env", extra="ignore", frozen=True)
 
     data_dir: Path = Path("data")
     knowledge_dir: Path = Path("knowledge")

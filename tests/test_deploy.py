@@ -36,7 +36,9 @@ def test_compose_references_exist():
                 assert (ROOT / source).exists(), f"{name}: {source} missing"
             else:
                 assert source in compose["volumes"], f"{name}: named volume {source} undeclared"
-        assert {"knowledge", "data"} <= {v.split(":")[1].strip("/").split("/")[-1] for v in service["volumes"]}
+        assert {"knowledge", "data"} <= {
+            v.split(":")[1].strip("/").split("/")[-1] for v in service["volumes"]
+        }
 
 
 def test_dockerfile_copies_existing_paths_and_runs_as_non_root():

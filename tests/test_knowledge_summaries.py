@@ -60,8 +60,18 @@ DERIVED_DATES = {  # last day of a period = the day before the next sourced star
 }
 
 _MONTHS = {
-    "stycznia": 1, "lutego": 2, "marca": 3, "kwietnia": 4, "maja": 5, "czerwca": 6,
-    "lipca": 7, "sierpnia": 8, "wrzesnia": 9, "pazdziernika": 10, "listopada": 11, "grudnia": 12,
+    "stycznia": 1,
+    "lutego": 2,
+    "marca": 3,
+    "kwietnia": 4,
+    "maja": 5,
+    "czerwca": 6,
+    "lipca": 7,
+    "sierpnia": 8,
+    "wrzesnia": 9,
+    "pazdziernika": 10,
+    "listopada": 11,
+    "grudnia": 12,
 }
 _POLISH_DATE = re.compile(r"\b(\d{1,2})[\s-]+(" + "|".join(_MONTHS) + r")[\s-]+(\d{4})\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -88,7 +98,9 @@ def sections(body: str) -> list[tuple[str, str]]:
             result.append((line[3:].strip(), []))
         else:
             result[-1][1].append(line)
-    return [(heading, "\n".join(lines).strip()) for heading, lines in result if heading or "".join(lines).strip()]
+    return [
+        (heading, "\n".join(lines).strip()) for heading, lines in result if heading or "".join(lines).strip()
+    ]
 
 
 def _dates_in(text: str) -> set[date]:
@@ -116,7 +128,9 @@ def source_text() -> str:
     for path in SOURCE_FILES:
         raw = path.read_text(encoding="utf-8")
         if path.suffix == ".jsonl":
-            parts.extend(json.dumps(json.loads(line), ensure_ascii=False) for line in raw.splitlines() if line.strip())
+            parts.extend(
+                json.dumps(json.loads(line), ensure_ascii=False) for line in raw.splitlines() if line.strip()
+            )
         else:
             parts.append(raw)
     return "\n".join(parts).replace("\\n", "\n")
@@ -238,8 +252,18 @@ def test_dev_questions_load_and_cover_the_topics():
     assert {q["id"] for q in DEV_QUESTIONS} <= ids
     assert len(DEV_QUESTIONS) >= 60
     topics = {q["topic"] for q in DEV_QUESTIONS}
-    assert {"kryteria", "kryteria-historia", "zasilek-staly", "procedura", "odwolanie", "piecza", "cus",
-            "ekonomia-spoleczna", "pracownicy", "zmiany"} <= topics
+    assert {
+        "kryteria",
+        "kryteria-historia",
+        "zasilek-staly",
+        "procedura",
+        "odwolanie",
+        "piecza",
+        "cus",
+        "ekonomia-spoleczna",
+        "pracownicy",
+        "zmiany",
+    } <= topics
     by_id = {q["id"]: q for q in DEV_QUESTIONS}
     for question in DEV_QUESTIONS:
         if question["follow_up_of"] is not None:

@@ -24,8 +24,15 @@ METRIC_KEYS = {"ndcg@10", "recall@1", "recall@5", "recall@10", "mrr@10", "latenc
 
 def _run(script: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -42,7 +49,17 @@ def _check_systems(summary: dict) -> None:
 def test_eval_retrieval_lqad_quick_saves_and_diffs(model_dir: Path, tmp_path: Path) -> None:
     if not LQAD_DIR.is_dir():
         pytest.skip(f"LQAD-PL not found at {LQAD_DIR}")
-    args = ("retrieval", "--dataset", "lqad-pl", "--split", "dev", "--quick", "--json", "--out-dir", str(tmp_path))
+    args = (
+        "retrieval",
+        "--dataset",
+        "lqad-pl",
+        "--split",
+        "dev",
+        "--quick",
+        "--json",
+        "--out-dir",
+        str(tmp_path),
+    )
     first = _run("eval.py", *args)
     summary = json.loads(first.stdout)
     assert (summary["dataset"], summary["split"], summary["queries"]) == ("lqad-pl", "dev", 50)
@@ -66,7 +83,9 @@ def test_eval_retrieval_dev_questions(model_dir: Path, tmp_path: Path) -> None:
 
 
 def test_eval_answers_quick(model_dir: Path, tmp_path: Path) -> None:
-    done = _run("eval.py", "answers", "--dataset", "dev-questions", "--quick", "--json", "--out-dir", str(tmp_path))
+    done = _run(
+        "eval.py", "answers", "--dataset", "dev-questions", "--quick", "--json", "--out-dir", str(tmp_path)
+    )
     summary = json.loads(done.stdout)
     assert summary["questions"] == 23
     for key in ("fact_rate", "citation_rate", "citation_precision", "refusal_rate"):

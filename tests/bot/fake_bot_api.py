@@ -26,8 +26,15 @@ TOKEN = f"{BOT_ID}:TEST-token"
 
 # Parameters PTB sends JSON-encoded inside form data.
 _JSON_PARAMS = frozenset(
-    {"reply_markup", "commands", "allowed_updates", "entities", "link_preview_options",
-     "reply_parameters", "scope"}
+    {
+        "reply_markup",
+        "commands",
+        "allowed_updates",
+        "entities",
+        "link_preview_options",
+        "reply_parameters",
+        "scope",
+    }
 )
 
 
@@ -92,7 +99,9 @@ class FakeBotApi:
         """Queue an update (an ``update_id`` is assigned) for ``getUpdates``."""
         update = {"update_id": next(self._update_ids), **update}
         for key in ("message", "callback_query"):
-            chat = (update.get(key, {}).get("message") if key == "callback_query" else update.get(key, {})) or {}
+            chat = (
+                update.get(key, {}).get("message") if key == "callback_query" else update.get(key, {})
+            ) or {}
             if "chat" in chat:
                 self._chat_types[chat["chat"]["id"]] = chat["chat"]["type"]
         async with self._new_update:
@@ -103,7 +112,8 @@ class FakeBotApi:
     def calls_of(self, method: str, chat_id: int | None = None) -> list[Call]:
         """Recorded calls of ``method`` (optionally to one chat), oldest first."""
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
         ]
 
@@ -116,16 +126,17 @@ class FakeBotApi:
             return [c for c in self.calls if predicate(c)]
 
         async with self._new_call:
-            await asyncio.wait_for(
-                self._new_call.wait_for(lambda: len(matching()) >= count), timeout
-            )
+            await asyncio.wait_for(self._new_call.wait_for(lambda: len(matching()) >= count), timeout)
         return matching()
 
     async def wait_messages(self, chat_id: int, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Wait for ``count`` delivered ``sendMessage`` calls to ``chat_id``."""
         return await self.wait_for(
-            lambda c: c.method == "sendMessage" and c.params.get("chat_id") == chat_id and c.params.get("_ok"),
-            count, timeout,
+            lambda c: (
+                c.method == "sendMessage" and c.params.get("chat_id") == chat_id and c.params.get("_ok")
+            ),
+            count,
+            timeout,
         )
 
     # --- server ---
@@ -141,8 +152,9 @@ class FakeBotApi:
             status, retry_after = failures.pop(0)
             await self._record(call)
             if status == 429:
-                return _error(429, f"Too Many Requests: retry after {retry_after}",
-                              {"retry_after": retry_after})
+                return _error(
+                    429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+                )
             return _error(status, "Internal Server Error")
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
@@ -179,8 +191,12 @@ class FakeBotApi:
     # --- Bot API methods (results shaped as Telegram's) ---
 
     async def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**self._bot_user(), "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -323,7 +339,9 @@ def text_update(
     return {"message": message}
 
 
-def callback_update(data: str, user_id: int, chat_id: int | None = None, message_id: int = 1) -> dict[str, Any]:
+def callback_update(
+    data: str, user_id: int, chat_id: int | None = None, message_id: int = 1
+) -> dict[str, Any]:
     """A button press on a bot message carrying ``data``."""
     chat_id = chat_id if chat_id is not None else user_id
     return {

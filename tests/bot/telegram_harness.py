@@ -38,26 +38,38 @@ DRAFT = DocumentMeta(
 
 CHUNKS = [
     Chunk(
-        id="c-art37", doc_id="ups.md", anchor="art. 37 ust. 1",
+        id="c-art37",
+        doc_id="ups.md",
+        anchor="art. 37 ust. 1",
         text=(
             "Zasiłek stały przysługuje pełnoletniej osobie samotnie gospodarującej, niezdolnej do pracy "
             "z powodu wieku lub całkowicie niezdolnej do pracy, jeżeli jej dochód jest niższy od "
             "kryterium dochodowego osoby samotnie gospodarującej <art. 37>."
         ),
-        embed_text="", meta=STATUTE, position=0,
+        embed_text="",
+        meta=STATUTE,
+        position=0,
     ),
     Chunk(
-        id="c-art8", doc_id="ups.md", anchor="art. 8 ust. 1 pkt 1",
+        id="c-art8",
+        doc_id="ups.md",
+        anchor="art. 8 ust. 1 pkt 1",
         text=(
             "Kryterium dochodowe osoby samotnie gospodarującej wynosi 1010 zł miesięcznie. "
             "Kryterium dochodowe na osobę w rodzinie wynosi 823 zł miesięcznie."
         ),
-        embed_text="", meta=STATUTE, position=1,
+        embed_text="",
+        meta=STATUTE,
+        position=1,
     ),
     Chunk(
-        id="c-ud315", doc_id="ud315.md", anchor="art. 1",
+        id="c-ud315",
+        doc_id="ud315.md",
+        anchor="art. 1",
         text="Projekt przewiduje podwyższenie zasiłku okresowego dla rodzin wielodzietnych.",
-        embed_text="", meta=DRAFT, position=0,
+        embed_text="",
+        meta=DRAFT,
+        position=0,
     ),
 ]
 
@@ -88,8 +100,13 @@ class KeywordSearcher:
             scored.append((overlap, chunk))
         scored.sort(key=lambda pair: -pair[0])
         return [
-            Hit(chunk=chunk, score=float(overlap), dense_rank=rank, lexical_rank=rank,
-                dense_score=0.9 if overlap else 0.5)
+            Hit(
+                chunk=chunk,
+                score=float(overlap),
+                dense_rank=rank,
+                lexical_rank=rank,
+                dense_score=0.9 if overlap else 0.5,
+            )
             for rank, (overlap, chunk) in enumerate(scored[:k], start=1)
         ]
 

@@ -70,10 +70,19 @@ async def api():
 @pytest.fixture
 def knowledge(tmp_path) -> Path:
     root = tmp_path / "knowledge"
-    write_doc(root, "zasilek-staly.md", "Zasiłek stały", "## Komu przysługuje\nZasiłek stały przysługuje "
-              "pełnoletniej osobie samotnie gospodarującej, niezdolnej do pracy z powodu wieku.")
-    write_doc(root, "zasilek-celowy.md", "Zasiłek celowy", "## Na co\nZasiłek celowy może być przyznany "
-              "na zakup żywności, leków i leczenia, opału, odzieży.")
+    write_doc(
+        root,
+        "zasilek-staly.md",
+        "Zasiłek stały",
+        "## Komu przysługuje\nZasiłek stały przysługuje "
+        "pełnoletniej osobie samotnie gospodarującej, niezdolnej do pracy z powodu wieku.",
+    )
+    write_doc(
+        root,
+        "zasilek-celowy.md",
+        "Zasiłek celowy",
+        "## Na co\nZasiłek celowy może być przyznany na zakup żywności, leków i leczenia, opału, odzieży.",
+    )
     write_doc(root, "stary.md", "Dokument do usunięcia", "## Treść\nTen dokument zostanie usunięty z bazy.")
     return root
 
@@ -130,14 +139,24 @@ async def test_reindex_and_stats_are_refused_to_non_admins(api, tmp_path, runtim
         assert len(api.calls_of("sendMessage", USER)) == 2
 
 
-async def test_admin_reindex_reports_changes_and_serves_the_new_version(api, tmp_path, runtime_for, knowledge):
+async def test_admin_reindex_reports_changes_and_serves_the_new_version(
+    api, tmp_path, runtime_for, knowledge
+):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0) as app:
         runtime = app.bot_data["runtime"]
         old = runtime.searcher.version
-        write_doc(knowledge, "nowy/bon-opalowy.md", "Bon opałowy", "## Bon\nBon opałowy wypłaca gmina "
-                  "gospodarstwom ogrzewanym drewnem kominkowym.")
-        write_doc(knowledge, "zasilek-celowy.md", "Zasiłek celowy", "## Na co\nZasiłek celowy może być "
-                  "przyznany także na pokrycie kosztów pogrzebu.")
+        write_doc(
+            knowledge,
+            "nowy/bon-opalowy.md",
+            "Bon opałowy",
+            "## Bon\nBon opałowy wypłaca gmina gospodarstwom ogrzewanym drewnem kominkowym.",
+        )
+        write_doc(
+            knowledge,
+            "zasilek-celowy.md",
+            "Zasiłek celowy",
+            "## Na co\nZasiłek celowy może być przyznany także na pokrycie kosztów pogrzebu.",
+        )
         (knowledge / "stary.md").unlink()
         (knowledge / "zepsuty.md").write_text("bez metadanych\n", encoding="utf-8")
 
@@ -166,12 +185,22 @@ def test_reindex_summary_gives_skipped_files_polish_reasons(tmp_path):
         "title: Raport\nkind: guide\nstatus: obowiązuje\nsource_url: https://example.org\n", encoding="utf-8"
     )
     errors = [str(error) for error in load_folder(knowledge, MAX_BYTES).errors]
-    report = BuildReport(version="v1", documents=1, chunks=1, embedded=1, reused=0,
-                         vector_index="flat", seconds=1.0, errors=errors)
+    report = BuildReport(
+        version="v1",
+        documents=1,
+        chunks=1,
+        embedded=1,
+        reused=0,
+        vector_index="flat",
+        seconds=1.0,
+        errors=errors,
+    )
     text = admin.format_report(report, knowledge)
     skipped = text.split("Pominięte pliki (2):\n")[1].splitlines()
     assert skipped[0] == "• pusty.md: pusty plik"
-    assert skipped[1].startswith("• raport.pdf: w pliku metadanych raport.pdf.meta.yaml: pole 'status' ma niedozwoloną")
+    assert skipped[1].startswith(
+        "• raport.pdf: w pliku metadanych raport.pdf.meta.yaml: pole 'status' ma niedozwoloną"
+    )
     assert "'obowiązuje' (dozwolone: " in skipped[1]
 
 
@@ -218,7 +247,10 @@ async def test_stats_shows_feedback_unanswered_sources_and_index(api, tmp_path, 
         assert "Oceny: 👍 1, 👎 1. Pytania bez odpowiedzi: 2." in text
         assert "1. „ile wynosi 800 plus?” — 2×" in text
         assert "1. zasilek-staly.md § Komu — 👎 1, 👍 0" in text
-        assert f"wersja {runtime.searcher.version}, fragmenty: {len(runtime.chunks())}, model: fake-hashing" in text
+        assert (
+            f"wersja {runtime.searcher.version}, fragmenty: {len(runtime.chunks())}, model: fake-hashing"
+            in text
+        )
 
 
 async def test_admin_commands_are_shown_only_in_admin_chats(api, tmp_path, runtime_for):
@@ -295,8 +327,15 @@ async def test_expired_feedback_is_purged_while_the_bot_runs(api, tmp_path, monk
 
 @pytest.mark.parametrize("removed", [0, 1, 2, 5, 12, 22, 25])
 def test_polish_record_counts(removed):
-    expected = {0: "0 zapisów", 1: "1 zapis", 2: "2 zapisy", 5: "5 zapisów", 12: "12 zapisów",
-                22: "22 zapisy", 25: "25 zapisów"}
+    expected = {
+        0: "0 zapisów",
+        1: "1 zapis",
+        2: "2 zapisy",
+        5: "5 zapisów",
+        12: "12 zapisów",
+        22: "22 zapisy",
+        25: "25 zapisów",
+    }
     assert admin.records(removed) == expected[removed]
 
 
@@ -390,7 +429,8 @@ async def test_logs_hold_message_text_only_when_enabled(api, tmp_path, caplog, l
             await say(api, f"/szukaj {SECRET_TEXT}", USER)
             await say(api, f"/zapomnij {SECRET_TEXT}", USER)
     logged = "\n".join(
-        record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        record.getMessage()
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
         for record in caplog.records
     )
     assert any(r.name == "bot.handlers" and r.levelno == logging.ERROR for r in caplog.records)

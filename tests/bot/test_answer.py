@@ -20,41 +20,78 @@ from index.records import Chunk, DocumentMeta, Hit
 TODAY = date(2025, 6, 1)
 
 CRITERION = Chunk(
-    id="c-kryt", doc_id="statutes/ups-art-8.md", anchor="art. 8 ust. 1 pkt 2",
-    text=("Art. 8. 1. Prawo do świadczeń pieniężnych z pomocy społecznej przysługuje osobie w rodzinie, "
-          "której dochód na osobę nie przekracza kwoty 823 zł. Kryterium dochodowe osoby samotnie "
-          "gospodarującej wynosi 1010 zł. Kwoty weryfikuje się co trzy lata."),
-    embed_text="", position=0,
-    meta=DocumentMeta(title="Ustawa o pomocy społecznej — art. 8", kind="statute", status="in_force",
-                      source_url="https://example.org/ups", published="Dz.U. 2025 poz. 1214",
-                      effective_from=date(2025, 1, 1)),
+    id="c-kryt",
+    doc_id="statutes/ups-art-8.md",
+    anchor="art. 8 ust. 1 pkt 2",
+    text=(
+        "Art. 8. 1. Prawo do świadczeń pieniężnych z pomocy społecznej przysługuje osobie w rodzinie, "
+        "której dochód na osobę nie przekracza kwoty 823 zł. Kryterium dochodowe osoby samotnie "
+        "gospodarującej wynosi 1010 zł. Kwoty weryfikuje się co trzy lata."
+    ),
+    embed_text="",
+    position=0,
+    meta=DocumentMeta(
+        title="Ustawa o pomocy społecznej — art. 8",
+        kind="statute",
+        status="in_force",
+        source_url="https://example.org/ups",
+        published="Dz.U. 2025 poz. 1214",
+        effective_from=date(2025, 1, 1),
+    ),
 )
 OLD_CRITERION = Chunk(
-    id="c-old", doc_id="statutes/ups-art-8-2018.md", anchor="art. 8 ust. 1",
+    id="c-old",
+    doc_id="statutes/ups-art-8-2018.md",
+    anchor="art. 8 ust. 1",
     text="Kryterium dochodowe osoby samotnie gospodarującej wynosiło 701 zł.",
-    embed_text="", position=0,
-    meta=DocumentMeta(title="Ustawa o pomocy społecznej — art. 8 (2018)", kind="statute",
-                      status="in_force", source_url="https://example.org/ups-2018",
-                      effective_from=date(2018, 10, 1), effective_to=date(2021, 12, 31)),
+    embed_text="",
+    position=0,
+    meta=DocumentMeta(
+        title="Ustawa o pomocy społecznej — art. 8 (2018)",
+        kind="statute",
+        status="in_force",
+        source_url="https://example.org/ups-2018",
+        effective_from=date(2018, 10, 1),
+        effective_to=date(2021, 12, 31),
+    ),
 )
 DRAFT = Chunk(
-    id="c-draft", doc_id="drafts/ud315.md", anchor="art. 1",
+    id="c-draft",
+    doc_id="drafts/ud315.md",
+    anchor="art. 1",
     text="Projekt przewiduje podwyższenie kryterium dochodowego osoby samotnie gospodarującej do 1200 zł.",
-    embed_text="", position=0,
-    meta=DocumentMeta(title="Projekt nowelizacji ustawy o pomocy społecznej", kind="draft",
-                      status="draft", source_url="https://example.org/ud315", extra={"draft_id": "UD315"}),
+    embed_text="",
+    position=0,
+    meta=DocumentMeta(
+        title="Projekt nowelizacji ustawy o pomocy społecznej",
+        kind="draft",
+        status="draft",
+        source_url="https://example.org/ud315",
+        extra={"draft_id": "UD315"},
+    ),
 )
 CONFERENCE = Chunk(
-    id="c-conf", doc_id="conferences/zakopane.md", anchor="§ Program",
+    id="c-conf",
+    doc_id="conferences/zakopane.md",
+    anchor="§ Program",
     text="Konferencja odbyła się w Zakopanem. Uczestnicy rozmawiali o superwizji.",
-    embed_text="", position=0,
-    meta=DocumentMeta(title="X Konferencja Razem", kind="conference", status="historical",
-                      source_url="https://example.org/razem"),
+    embed_text="",
+    position=0,
+    meta=DocumentMeta(
+        title="X Konferencja Razem",
+        kind="conference",
+        status="historical",
+        source_url="https://example.org/razem",
+    ),
 )
 FAMILY = Chunk(
-    id="c-fam", doc_id="statutes/ups-art-8.md", anchor="art. 8 ust. 1 pkt 2",
+    id="c-fam",
+    doc_id="statutes/ups-art-8.md",
+    anchor="art. 8 ust. 1 pkt 2",
     text="Kryterium dochodowe osoby w rodzinie wynosi 823 zł na osobę.",
-    embed_text="", position=1, meta=CRITERION.meta,
+    embed_text="",
+    position=1,
+    meta=CRITERION.meta,
 )
 
 
@@ -80,7 +117,9 @@ def cited_numbers(text: str) -> list[int]:
 
 def test_amount_question_gets_the_amount_sentence_intact_and_cited() -> None:
     searcher = FakeSearcher(hit(CRITERION), hit(CONFERENCE, dense=0.80, rank=2))
-    result = answer("Ile wynosi kryterium dochodowe dla osoby samotnie gospodarującej?", searcher, today=TODAY)
+    result = answer(
+        "Ile wynosi kryterium dochodowe dla osoby samotnie gospodarującej?", searcher, today=TODAY
+    )
     assert result.answered
     text = answer_to_text(result)
     assert "Kryterium dochodowe osoby samotnie gospodarującej wynosi 1010 zł." in text
@@ -91,9 +130,13 @@ def test_amount_question_gets_the_amount_sentence_intact_and_cited() -> None:
 
 def test_every_sentence_cited_and_numbers_follow_first_use() -> None:
     second = Chunk(
-        id="c-proc", doc_id="statutes/kpa.md", anchor="art. 8",
+        id="c-proc",
+        doc_id="statutes/kpa.md",
+        anchor="art. 8",
         text="Kryterium dochodowe ustala się na podstawie dochodu osoby samotnie gospodarującej z miesiąca.",
-        embed_text="", position=0, meta=CRITERION.meta,
+        embed_text="",
+        position=0,
+        meta=CRITERION.meta,
     )
     searcher = FakeSearcher(hit(CRITERION), hit(second, rank=2))
     result = answer("kryterium dochodowe osoby samotnie gospodarującej", searcher, today=TODAY)
@@ -125,7 +168,9 @@ def test_high_cosine_without_shared_words_is_still_refused() -> None:
 
 def test_change_question_leads_with_drafts_and_says_a_draft_is_not_law() -> None:
     searcher = FakeSearcher(hit(CRITERION), hit(DRAFT, rank=2))
-    result = answer("Co się zmieni w kryterium dochodowym osoby samotnie gospodarującej?", searcher, today=TODAY)
+    result = answer(
+        "Co się zmieni w kryterium dochodowym osoby samotnie gospodarującej?", searcher, today=TODAY
+    )
     assert result.answered
     assert result.blocks[0].heading == HEADING_PLANNED
     assert "1200 zł" in result.blocks[0].sentences[0].text
@@ -150,7 +195,9 @@ def test_in_force_outranks_historical_unless_the_past_is_asked() -> None:
     old = [c for c in now.citations if c.chunk_id == "c-old"]
     assert all(c.status_text == "nieaktualne od 1.01.2022" for c in old)
 
-    past = answer("ile wynosiło kryterium dochodowe osoby samotnie gospodarującej w 2019", searcher, today=TODAY)
+    past = answer(
+        "ile wynosiło kryterium dochodowe osoby samotnie gospodarującej w 2019", searcher, today=TODAY
+    )
     assert past.citations[0].chunk_id == "c-old"
 
 
@@ -164,8 +211,12 @@ def test_follow_up_is_searched_with_the_previous_question() -> None:
 
 def test_a_full_question_ignores_history() -> None:
     searcher = FakeSearcher(hit(CRITERION))
-    answer("Ile wynosi kryterium dochodowe osoby samotnie gospodarującej?", searcher,
-           history=["Kto prowadził szkolenie w Braniewie?"], today=TODAY)
+    answer(
+        "Ile wynosi kryterium dochodowe osoby samotnie gospodarującej?",
+        searcher,
+        history=["Kto prowadził szkolenie w Braniewie?"],
+        today=TODAY,
+    )
     assert searcher.queries == ["Ile wynosi kryterium dochodowe osoby samotnie gospodarującej?"]
 
 
@@ -180,10 +231,14 @@ def test_follow_up_detection() -> None:
 
 def test_list_item_is_quoted_with_its_lead() -> None:
     article = Chunk(
-        id="c-art7", doc_id="statutes/ups-art-7.md", anchor="art. 7",
+        id="c-art7",
+        doc_id="statutes/ups-art-7.md",
+        anchor="art. 7",
         text="Art. 7. Pomocy społecznej udziela się osobom i rodzinom w szczególności z powodu:\n"
-             "1) ubóstwa;\n2) sieroctwa;\n3) bezdomności;\n7) przemocy domowej;\n14) zdarzenia losowego;",
-        embed_text="", position=0, meta=CRITERION.meta,
+        "1) ubóstwa;\n2) sieroctwa;\n3) bezdomności;\n7) przemocy domowej;\n14) zdarzenia losowego;",
+        embed_text="",
+        position=0,
+        meta=CRITERION.meta,
     )
     result = answer("czy przemoc domowa to podstawa do pomocy z ops", FakeSearcher(hit(article)), today=TODAY)
     line = result.blocks[0].sentences[0].text
@@ -192,17 +247,30 @@ def test_list_item_is_quoted_with_its_lead() -> None:
 
 
 def test_json_shape() -> None:
-    result = answer("Ile wynosi kryterium dochodowe osoby samotnie gospodarującej?",
-                    FakeSearcher(hit(CRITERION)), today=TODAY)
+    result = answer(
+        "Ile wynosi kryterium dochodowe osoby samotnie gospodarującej?",
+        FakeSearcher(hit(CRITERION)),
+        today=TODAY,
+    )
     data = answer_to_json(result)
     assert set(data) == {"answered", "text", "citations"}
     assert data["answered"] is True and cited_numbers(data["text"]) == [1]
-    assert data["citations"] == [{
-        "n": 1, "title": "Ustawa o pomocy społecznej — art. 8", "anchor": "art. 8 ust. 1 pkt 2",
-        "status": "obowiązuje od 1.01.2025", "date": "2025-01-01", "source_url": "https://example.org/ups",
-        "chunk_id": "c-kryt", "doc_id": "statutes/ups-art-8.md", "passage": CRITERION.text,
-    }]
-    refused = answer_to_json(answer("przepis na pierogi", FakeSearcher(hit(CONFERENCE, dense=0.7)), today=TODAY))
+    assert data["citations"] == [
+        {
+            "n": 1,
+            "title": "Ustawa o pomocy społecznej — art. 8",
+            "anchor": "art. 8 ust. 1 pkt 2",
+            "status": "obowiązuje od 1.01.2025",
+            "date": "2025-01-01",
+            "source_url": "https://example.org/ups",
+            "chunk_id": "c-kryt",
+            "doc_id": "statutes/ups-art-8.md",
+            "passage": CRITERION.text,
+        }
+    ]
+    refused = answer_to_json(
+        answer("przepis na pierogi", FakeSearcher(hit(CONFERENCE, dense=0.7)), today=TODAY)
+    )
     assert refused["answered"] is False and refused["citations"] == []
 
 
@@ -217,7 +285,9 @@ def test_year_question_picks_the_sentence_of_that_period() -> None:
 
 def test_a_year_no_passage_speaks_for_is_refused() -> None:
     searcher = FakeSearcher(hit(CRITERION, dense=0.95), hit(OLD_CRITERION, dense=0.9, rank=2))
-    result = answer("ile będzie kryterium dochodowe osoby samotnie gospodarującej w 2030", searcher, today=TODAY)
+    result = answer(
+        "ile będzie kryterium dochodowe osoby samotnie gospodarującej w 2030", searcher, today=TODAY
+    )
     assert not result.answered and result.citations == ()
     # The current year is spoken for by what is in force now.
     assert answer("kryterium dochodowe osoby samotnie gospodarującej w 2025", searcher, today=TODAY).answered
@@ -225,13 +295,17 @@ def test_a_year_no_passage_speaks_for_is_refused() -> None:
 
 def passage(id_: str, anchor: str, text: str, doc_id: str = "statutes/kpa.md", position: int = 0) -> Chunk:
     """A passage with CRITERION's metadata (in force, no period)."""
-    return Chunk(id=id_, doc_id=doc_id, anchor=anchor, text=text, embed_text="", position=position,
-                 meta=CRITERION.meta)
+    return Chunk(
+        id=id_, doc_id=doc_id, anchor=anchor, text=text, embed_text="", position=position, meta=CRITERION.meta
+    )
 
 
-PCPR = passage("c-pcpr", "§ Powiat",
-               "Powiatowe centrum pomocy rodzinie organizuje pieczę zastępczą i prowadzi domy pomocy.",
-               doc_id="summaries/zadania.md")
+PCPR = passage(
+    "c-pcpr",
+    "§ Powiat",
+    "Powiatowe centrum pomocy rodzinie organizuje pieczę zastępczą i prowadzi domy pomocy.",
+    doc_id="summaries/zadania.md",
+)
 
 
 def test_shorthand_matches_the_spelled_out_passage() -> None:
@@ -243,8 +317,11 @@ def test_shorthand_matches_the_spelled_out_passage() -> None:
 
 
 def test_verbs_the_passage_lacks_do_not_block_but_missing_nouns_do() -> None:
-    appeal = passage("c-odw", "art. 129 § 1", "Odwołanie od decyzji wnosi się do organu odwoławczego "
-                     "za pośrednictwem organu, który wydał decyzję.")
+    appeal = passage(
+        "c-odw",
+        "art. 129 § 1",
+        "Odwołanie od decyzji wnosi się do organu odwoławczego za pośrednictwem organu, który wydał decyzję.",
+    )
     searcher = FakeSearcher(hit(appeal))
     # "idzie" (typed like users do) appears in no passage: it says what is asked, not about what.
     assert answer("do kogo idzie odwolanie od decyzji", searcher, today=TODAY).answered
@@ -252,11 +329,15 @@ def test_verbs_the_passage_lacks_do_not_block_but_missing_nouns_do() -> None:
 
 
 def test_how_long_question_prefers_the_sentence_with_a_period() -> None:
-    rule = passage("c-pon", "art. 37 § 3",
-                   "Ponaglenie do organu wyższego stopnia przekazuje się w dwóch egzemplarzach.")
+    rule = passage(
+        "c-pon", "art. 37 § 3", "Ponaglenie do organu wyższego stopnia przekazuje się w dwóch egzemplarzach."
+    )
     period = passage("c-pon4", "art. 37 § 4", "Organ przekazuje je w terminie siedmiu dni.", position=1)
-    result = answer("w ile dni trzeba przekazać ponaglenie do organu wyższego stopnia",
-                    FakeSearcher(hit(period), hit(rule, rank=2)), today=TODAY)
+    result = answer(
+        "w ile dni trzeba przekazać ponaglenie do organu wyższego stopnia",
+        FakeSearcher(hit(period), hit(rule, rank=2)),
+        today=TODAY,
+    )
     assert result.answered
     # Both sentences hold a number; only one holds a period of time.
     assert "siedmiu dni" in answer_to_text(result)
@@ -310,8 +391,9 @@ def test_real_question_gets_the_cited_fact(real_searcher) -> None:  # type: igno
 
 @pytest.mark.slow
 def test_real_follow_up_uses_the_previous_question(real_searcher) -> None:  # type: ignore[no-untyped-def]
-    result = answer("a kiedy?", real_searcher, today=TODAY,
-                    history=["szkolenie rops olsztyn w braniewie kto prowadził"])
+    result = answer(
+        "a kiedy?", real_searcher, today=TODAY, history=["szkolenie rops olsztyn w braniewie kto prowadził"]
+    )
     assert result.answered and result.extra["follow_up"] is True
     assert result.citations[0].doc_id == "conferences/rops-olsztyn-szkolenie-braniewo-2013.md"
     assert "30.10.2013" in answer_to_text(result)

@@ -13,8 +13,12 @@ TODAY = date(2025, 6, 1)
 
 
 def meta(**fields: object) -> DocumentMeta:
-    base: dict[str, object] = {"title": "Ustawa o pomocy społecznej", "kind": "statute",
-                               "status": "in_force", "source_url": "https://isap.sejm.gov.pl/x"}
+    base: dict[str, object] = {
+        "title": "Ustawa o pomocy społecznej",
+        "kind": "statute",
+        "status": "in_force",
+        "source_url": "https://isap.sejm.gov.pl/x",
+    }
     base.update(fields)
     return DocumentMeta(**base)  # type: ignore[arg-type]
 
@@ -31,8 +35,14 @@ def test_format_date_drops_leading_zero_of_the_day_only() -> None:
         ({}, "obowiązuje"),
         ({"effective_from": date(2026, 1, 1)}, "wchodzi w życie 1.01.2026"),
         ({"status": "upcoming"}, "jeszcze nie obowiązuje"),
-        ({"status": "draft", "kind": "draft", "extra": {"draft_id": "UD315"}}, "projekt (UD315), nie obowiązuje"),
-        ({"status": "draft", "kind": "draft", "title": "Projekt ustawy (UD315)"}, "projekt (UD315), nie obowiązuje"),
+        (
+            {"status": "draft", "kind": "draft", "extra": {"draft_id": "UD315"}},
+            "projekt (UD315), nie obowiązuje",
+        ),
+        (
+            {"status": "draft", "kind": "draft", "title": "Projekt ustawy (UD315)"},
+            "projekt (UD315), nie obowiązuje",
+        ),
         ({"status": "draft", "kind": "draft"}, "projekt, nie obowiązuje"),
         ({"status": "announced", "kind": "news"}, "zapowiedź, nie obowiązuje"),
         (
@@ -40,7 +50,10 @@ def test_format_date_drops_leading_zero_of_the_day_only() -> None:
             "nieaktualne od 1.01.2022",
         ),
         ({"status": "historical"}, "nieaktualne"),
-        ({"status": "historical", "kind": "conference", "date": date(2020, 10, 27)}, "relacja z wydarzenia, 27.10.2020"),
+        (
+            {"status": "historical", "kind": "conference", "date": date(2020, 10, 27)},
+            "relacja z wydarzenia, 27.10.2020",
+        ),
         ({"status": "historical", "kind": "conference"}, "relacja z wydarzenia"),
     ],
 )
@@ -56,8 +69,12 @@ def test_status_follows_today() -> None:
 
 def test_citation_carries_passage_status_and_reads_as_one_line() -> None:
     chunk = Chunk(
-        id="c1", doc_id="statutes/ups.md", anchor="art. 8 ust. 1", text="Art. 8. 1. Prawo …",
-        embed_text="", position=0,
+        id="c1",
+        doc_id="statutes/ups.md",
+        anchor="art. 8 ust. 1",
+        text="Art. 8. 1. Prawo …",
+        embed_text="",
+        position=0,
         meta=meta(published="Dz.U. 2025 poz. 1214", date=date(2025, 8, 1), effective_from=date(2025, 1, 1)),
     )
     citation = make_citation(2, chunk, TODAY)

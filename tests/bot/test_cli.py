@@ -13,12 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bot(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_bot(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
     environment.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, env=environment, timeout=600,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=600,
     )
 
 
@@ -47,7 +54,9 @@ def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> 
 
     index = build_small_index(tmp_path, real_embedder).root
     questions = "czy przemoc domowa to podstawa do pomocy z ops\n\nJaka jest stolica Australii?\n"
-    result = run_bot("--index-dir", str(index), "--today", "2025-06-01", "ask", "--json", "-", stdin=questions)
+    result = run_bot(
+        "--index-dir", str(index), "--today", "2025-06-01", "ask", "--json", "-", stdin=questions
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2
@@ -70,10 +79,23 @@ def test_console_answers_follow_ups_and_runs_commands() -> None:
         def chunks(self):  # type: ignore[no-untyped-def]
             return [CRITERION, FAMILY]
 
-    typed = iter(["/help", "Ile wynosi kryterium dochodowe?", "a dla rodziny?", "/zrodla", "/nieznane", "/exit", "never"])
+    typed = iter(
+        [
+            "/help",
+            "Ile wynosi kryterium dochodowe?",
+            "a dla rodziny?",
+            "/zrodla",
+            "/nieznane",
+            "/exit",
+            "never",
+        ]
+    )
     written: list[str] = []
     run_console(Runtime(), read=lambda _prompt: next(typed), write=written.append, today=TODAY)  # type: ignore[arg-type]
-    assert Runtime.searcher.queries == ["Ile wynosi kryterium dochodowe?", "Ile wynosi kryterium dochodowe? a dla rodziny?"]
+    assert Runtime.searcher.queries == [
+        "Ile wynosi kryterium dochodowe?",
+        "Ile wynosi kryterium dochodowe? a dla rodziny?",
+    ]
     assert any("/zmiany" in text for text in written[:2])  # the help
     assert any("Źródła:\n[1]" in text for text in written)
     assert any(text.startswith("Baza wiedzy zawiera:") for text in written)

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from bot.evaluation import (
-    DevQuestion,
     HALVES,
+    DevQuestion,
     citation_precision,
     cites_expected,
     contains_fact,
@@ -17,7 +17,9 @@ PASSAGE = "Kryterium dochodowe dla osoby samotnie gospodarującej wynosi 1010 z�
 GOOD = {
     "answered": True,
     "text": "Kryterium dochodowe dla osoby samotnie gospodarującej wynosi 1 010 zł miesięcznie [1].\n\nŹródła:\n[1] …",
-    "citations": [{"n": 1, "doc_id": "summaries/kryteria.md", "anchor": "art. 8 ust. 1 pkt 1", "passage": PASSAGE}],
+    "citations": [
+        {"n": 1, "doc_id": "summaries/kryteria.md", "anchor": "art. 8 ust. 1 pkt 1", "passage": PASSAGE}
+    ],
 }
 REFUSAL = {"answered": False, "text": "Nie znalazłem w bazie wiedzy wiarygodnej odpowiedzi.", "citations": []}
 
@@ -42,7 +44,9 @@ def test_cites_expected_accepts_enclosing_units_only():
     assert cites_expected(citations, "summaries/kryteria.md", "art. 8 ust. 1 pkt 1")
     assert not cites_expected(citations, "summaries/kryteria.md", "art. 8 ust. 2")
     assert not cites_expected(citations, "statutes/kpa.md", None)
-    assert not cites_expected([{"n": 1, "doc_id": "summaries/kryteria.md", "anchor": ""}], "summaries/kryteria.md", "art. 8")
+    assert not cites_expected(
+        [{"n": 1, "doc_id": "summaries/kryteria.md", "anchor": ""}], "summaries/kryteria.md", "art. 8"
+    )
 
 
 def test_citation_precision_checks_numbers_and_resolution():
@@ -54,7 +58,9 @@ def test_citation_precision_checks_numbers_and_resolution():
 
 
 def test_score_answers_aggregates():
-    on_topic = DevQuestion("a", "ile kryterium", True, "1010 zł", "summaries/kryteria.md", "art. 8 ust. 1 pkt 1")
+    on_topic = DevQuestion(
+        "a", "ile kryterium", True, "1010 zł", "summaries/kryteria.md", "art. 8 ust. 1 pkt 1"
+    )
     off_topic = DevQuestion("b", "stolica Australii", False)
     scores = score_answers([(on_topic, GOOD), (off_topic, REFUSAL)])
     assert (scores.fact_rate, scores.citation_rate, scores.refusal_rate) == (1.0, 1.0, 1.0)

@@ -28,14 +28,59 @@ GROUP = -3000
 _update_ids = itertools.count(1)
 
 INJECTIONS = (
-    "<b>", "</b>", "<script>alert(1)</script>", "</a>", '<a href="javascript:x">', "&", "&amp;", "&#0;",
-    "*_[", "]", "`", "```", "](http://x.y)", "~~", "||", "\\", "<", ">", "\"'",
-    f"@{BOT_USERNAME}", "@inny_bot", "zasiłek stały", "art. 37 ust. 1", "kryterium dochodowe", "?",
-    "👍", "🇵🇱", "👨‍👩‍👧", "\u200b", "\u202e", "\ufeff", "ﷺ", "𝔷𝔞𝔰𝔦ł𝔢𝔨", "\n", "\t", " ",
+    "<b>",
+    "</b>",
+    "<script>alert(1)</script>",
+    "</a>",
+    '<a href="javascript:x">',
+    "&",
+    "&amp;",
+    "&#0;",
+    "*_[",
+    "]",
+    "`",
+    "```",
+    "](http://x.y)",
+    "~~",
+    "||",
+    "\\",
+    "<",
+    ">",
+    "\"'",
+    f"@{BOT_USERNAME}",
+    "@inny_bot",
+    "zasiłek stały",
+    "art. 37 ust. 1",
+    "kryterium dochodowe",
+    "?",
+    "👍",
+    "🇵🇱",
+    "👨‍👩‍👧",
+    "\u200b",
+    "\u202e",
+    "\ufeff",
+    "ﷺ",
+    "𝔷𝔞𝔰𝔦ł𝔢𝔨",
+    "\n",
+    "\t",
+    " ",
 )
 COMMANDS = (
-    "/", "/start", "/help", "/zrodla", "/zmiany", "/szukaj", "/zmiany@otherbot", f"/help@{BOT_USERNAME}",
-    "/reindex", "/stats", "/zapomnij", "/nieznane", "/szukaj@otherbot", "//", "/_",
+    "/",
+    "/start",
+    "/help",
+    "/zrodla",
+    "/zmiany",
+    "/szukaj",
+    "/zmiany@otherbot",
+    f"/help@{BOT_USERNAME}",
+    "/reindex",
+    "/stats",
+    "/zapomnij",
+    "/nieznane",
+    "/szukaj@otherbot",
+    "//",
+    "/_",
 )
 
 pieces = st.lists(st.sampled_from(INJECTIONS) | st.text(max_size=20), max_size=30).map("".join)
@@ -55,18 +100,29 @@ callback_data = st.one_of(
 )
 message_update = st.builds(
     lambda text, user_id, group, reply, key: _message(text, user_id, group, reply, key),
-    texts, st.sampled_from(USERS), st.booleans(), st.booleans(),
+    texts,
+    st.sampled_from(USERS),
+    st.booleans(),
+    st.booleans(),
     st.sampled_from(["message", "message", "message", "edited_message", "channel_post"]),
 )
 button_update = st.builds(
     lambda data, issued, user_id, group: ("button", data, issued, user_id, group),
-    callback_data, st.none() | st.integers(0, 10_000), st.sampled_from(USERS), st.booleans(),
+    callback_data,
+    st.none() | st.integers(0, 10_000),
+    st.sampled_from(USERS),
+    st.booleans(),
 )
 
 
 def _message(text: str, user_id: int, group: bool, reply: bool, key: str) -> dict[str, Any]:
-    update = text_update(text, user_id, chat_id=GROUP if group else None,
-                         kind="supergroup" if group else "private", reply_to_bot=reply)
+    update = text_update(
+        text,
+        user_id,
+        chat_id=GROUP if group else None,
+        kind="supergroup" if group else "private",
+        reply_to_bot=reply,
+    )
     message = update.pop("message")
     if key == "channel_post":
         message.pop("from")
@@ -92,11 +148,15 @@ async def app(api, tmp_path, monkeypatch):
     # Telegram's per-group limit (20 a minute) would make 1000 examples take an hour;
     # throttling is not what this test is about, so the limiter keeps only its retries.
     monkeypatch.setattr(
-        telegram_app, "AIORateLimiter",
+        telegram_app,
+        "AIORateLimiter",
         lambda max_retries: AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries),
     )
     settings = bot_settings(
-        api.base_url, tmp_path, questions_per_minute=1_000_000, index_check_seconds=0,
+        api.base_url,
+        tmp_path,
+        questions_per_minute=1_000_000,
+        index_check_seconds=0,
         admin_ids=frozenset({1}),
     )
     application = build_application(settings, runtime_factory=lambda _: FakeRuntime(FastSearcher()))
@@ -121,7 +181,10 @@ def _issued(api: FakeBotApi) -> list[tuple[int, str]]:
 
 
 @settings(
-    max_examples=1000, deadline=None, derandomize=True, database=None,
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(raw=st.one_of(message_update, button_update))

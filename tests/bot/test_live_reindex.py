@@ -87,8 +87,13 @@ async def live_bot(api: FakeBotApi, folders: Path, embedder) -> AsyncIterator:
     """The bot over ``folders`` with the session's model (no second model load)."""
     store = IndexStore(folders / "index")
     settings = bot_settings(
-        api.base_url, folders, knowledge_dir=folders / "knowledge", index_dir=folders / "index",
-        admin_ids=frozenset({ADMIN}), questions_per_minute=1000, index_check_seconds=0.5,
+        api.base_url,
+        folders,
+        knowledge_dir=folders / "knowledge",
+        index_dir=folders / "index",
+        admin_ids=frozenset({ADMIN}),
+        questions_per_minute=1000,
+        index_check_seconds=0.5,
     )
     factory = lambda s: Runtime(s, embedder, HotSearcher(store, embedder), store)  # noqa: E731
     application = build_application(settings, runtime_factory=factory)
@@ -155,8 +160,16 @@ async def index_build_process(folders: Path, model_dir: Path) -> asyncio.subproc
         "PYTHONPATH": str(ROOT),
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "index", "-v", "build", "--json",
-        cwd=folders, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "index",
+        "-v",
+        "build",
+        "--json",
+        cwd=folders,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -170,7 +183,9 @@ async def test_reindex_command_while_users_ask(api, folders, real_embedder, capl
         flow = QuestionFlow(api, ASKERS)
         copy_doc(knowledge, APPEAL)
         with (knowledge / "summaries/zasilek-celowy.md").open("a", encoding="utf-8") as doc:
-            doc.write("\n## Uwaga dla pracowników\n\nWniosek o zasiłek celowy można złożyć w każdym czasie.\n")
+            doc.write(
+                "\n## Uwaga dla pracowników\n\nWniosek o zasiłek celowy można złożyć w każdym czasie.\n"
+            )
         await api.push(text_update("/reindex", ADMIN))
         started, summary = await api.wait_messages(ADMIN, count=2, timeout=REPLY_TIMEOUT * 2)
         await flow.stop()
@@ -221,7 +236,9 @@ async def test_killed_build_leaves_the_previous_version_serving(api, folders, re
         runtime = app.bot_data["runtime"]
         process = await index_build_process(folders, model_dir)
         # The model is loaded just before the build takes its lock and starts.
-        while b"Loaded embedding model" not in (line := await asyncio.wait_for(process.stderr.readline(), 120)):
+        while b"Loaded embedding model" not in (
+            line := await asyncio.wait_for(process.stderr.readline(), 120)
+        ):
             assert line, "index build ended before loading the model"
         await asyncio.sleep(1.5)
         process.send_signal(signal.SIGKILL)

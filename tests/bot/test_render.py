@@ -14,16 +14,25 @@ from tests.bot.html_check import html_problems, visible_text
 
 def citation(n: int, **changes: object) -> Citation:
     fields = dict(
-        n=n, chunk_id=f"c{n}", doc_id="ustawa.md", title="Ustawa o pomocy społecznej",
-        anchor=f"art. {n}", status="in_force", status_text="obowiązuje od 1.01.2025",
-        published="Dz.U. 2025 poz. 1214", date="2025-01-01",
-        source_url="https://isap.sejm.gov.pl/isap.nsf/x?a=1&b=2", passage=f"Treść art. {n}.",
+        n=n,
+        chunk_id=f"c{n}",
+        doc_id="ustawa.md",
+        title="Ustawa o pomocy społecznej",
+        anchor=f"art. {n}",
+        status="in_force",
+        status_text="obowiązuje od 1.01.2025",
+        published="Dz.U. 2025 poz. 1214",
+        date="2025-01-01",
+        source_url="https://isap.sejm.gov.pl/isap.nsf/x?a=1&b=2",
+        passage=f"Treść art. {n}.",
     )
     fields.update(changes)
     return Citation(**fields)  # type: ignore[arg-type]
 
 
-def make_answer(*blocks: AnswerBlock, citations: tuple[Citation, ...] = (), notice: str | None = None) -> Answer:
+def make_answer(
+    *blocks: AnswerBlock, citations: tuple[Citation, ...] = (), notice: str | None = None
+) -> Answer:
     return Answer(question="q", answered=True, blocks=blocks, citations=citations, notice=notice)
 
 
@@ -35,7 +44,10 @@ def test_answer_layout_heading_marks_notice_sources():
     answer = make_answer(
         AnswerBlock((CitedSentence("Kryterium wynosi 1010 zł.", (1,)),)),
         AnswerBlock((CitedSentence("Od 2026 r. kwota wzrośnie.", (2, 1)),), heading="Planowane zmiany"),
-        citations=(citation(1), citation(2, status_text="projekt (UD315), nie obowiązuje", source_url="ustawa.md")),
+        citations=(
+            citation(1),
+            citation(2, status_text="projekt (UD315), nie obowiązuje", source_url="ustawa.md"),
+        ),
         notice="Projekt to nie prawo.",
     )
     [message] = render.render_answer(answer)
@@ -46,7 +58,9 @@ def test_answer_layout_heading_marks_notice_sources():
     assert "<i>Projekt to nie prawo.</i>" in message
     assert "<b>Źródła:</b>" in message
     # An http(s) source is linked, with its query string escaped inside the attribute.
-    assert '<a href="https://isap.sejm.gov.pl/isap.nsf/x?a=1&amp;b=2">Ustawa o pomocy społecznej</a>' in message
+    assert (
+        '<a href="https://isap.sejm.gov.pl/isap.nsf/x?a=1&amp;b=2">Ustawa o pomocy społecznej</a>' in message
+    )
     line1 = next(line for line in message.splitlines() if line.startswith("[1]"))
     assert visible_text(line1) == (
         "[1] Ustawa o pomocy społecznej — art. 1 — Dz.U. 2025 poz. 1214 — obowiązuje od 1.01.2025"
@@ -126,7 +140,9 @@ def test_pack_always_yields_valid_messages_within_limit(texts, tags, limit):
 
 
 def test_buttons_number_each_citation_and_fit_callback_limit():
-    answer = make_answer(AnswerBlock((CitedSentence("a", (1,)),)), citations=tuple(citation(n) for n in range(1, 11)))
+    answer = make_answer(
+        AnswerBlock((CitedSentence("a", (1,)),)), citations=tuple(citation(n) for n in range(1, 11))
+    )
     rows = render.answer_buttons(answer, "0123abcd")
     labels = [label for row in rows for label, _ in row]
     assert labels == [f"[{n}]" for n in range(1, 11)] + ["👍", "👎"]
@@ -165,8 +181,12 @@ def test_hits_show_title_anchor_status_and_escaped_snippet():
 
 
 def test_unanswered_answer_shows_notice_and_suggestions():
-    answer = Answer(question="q", answered=False, notice="Nie znalazłem wiarygodnej odpowiedzi.",
-                    suggestions=("zasiłek stały", "kryterium <dochodowe>"))
+    answer = Answer(
+        question="q",
+        answered=False,
+        notice="Nie znalazłem wiarygodnej odpowiedzi.",
+        suggestions=("zasiłek stały", "kryterium <dochodowe>"),
+    )
     [message] = render.render_answer(answer)
     assert html_problems(message) == []
     assert "<i>Nie znalazłem wiarygodnej odpowiedzi.</i>" in message

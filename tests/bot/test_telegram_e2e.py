@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot import handlers, sending
-from index.errors import IndexNotBuilt
 from bot.telegram_app import build_application, running
+from index.errors import IndexNotBuilt
 from tests.bot.fake_bot_api import BOT_USERNAME, Call, FakeBotApi, callback_update, text_update
 from tests.bot.html_check import html_problems, visible_text
 from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
@@ -71,7 +71,14 @@ async def no_reply_to(api: FakeBotApi, chat_id: int, settle: float = 0.5) -> boo
 
 async def test_startup_registers_polish_commands(app, api):
     [call] = await api.wait_for(lambda c: c.method == "setMyCommands")
-    assert [c["command"] for c in call.params["commands"]] == ["start", "help", "zrodla", "zmiany", "szukaj", "zapomnij"]
+    assert [c["command"] for c in call.params["commands"]] == [
+        "start",
+        "help",
+        "zrodla",
+        "zmiany",
+        "szukaj",
+        "zapomnij",
+    ]
     assert all(c["description"] for c in call.params["commands"])
     assert api.calls_of("getMe") and api.calls_of("deleteWebhook")  # polling, not webhook
 
@@ -129,7 +136,9 @@ async def test_group_answers_only_mentions_replies_and_commands(app, api):
     assert "Zasiłek stały" in visible_text(reply.params["text"])
     assert all(f"@{BOT_USERNAME}" not in q for q in app.bot_data["runtime"].searcher.queries)
 
-    await api.push(text_update("A kryterium dochodowe?", 104, chat_id=group, kind="supergroup", reply_to_bot=True))
+    await api.push(
+        text_update("A kryterium dochodowe?", 104, chat_id=group, kind="supergroup", reply_to_bot=True)
+    )
     await api.wait_messages(group, count=2)
 
     await api.push(text_update(f"/help@{BOT_USERNAME}", 104, chat_id=group, kind="supergroup"))
@@ -142,7 +151,12 @@ async def test_group_answers_only_mentions_replies_and_commands(app, api):
 @pytest.mark.parametrize("searcher", [KeywordSearcher(delay=0.3)])  # slow enough for "typing…"
 async def test_forum_topic_gets_every_reply_in_that_topic(app, api, searcher):
     forum, topic = -600, 77
-    for text in (f"@{BOT_USERNAME} {QUESTION}", "/szukaj zasiłek stały", "/zrodla", f"/nieznana@{BOT_USERNAME}"):
+    for text in (
+        f"@{BOT_USERNAME} {QUESTION}",
+        "/szukaj zasiłek stały",
+        "/zrodla",
+        f"/nieznana@{BOT_USERNAME}",
+    ):
         await api.push(text_update(text, 106, chat_id=forum, kind="supergroup", topic=topic))
     replies = await api.wait_messages(forum, count=4)
     assert [call.params.get("message_thread_id") for call in replies] == [str(topic)] * 4  # form-encoded
@@ -169,8 +183,12 @@ async def test_catalog_search_help_and_unknown_commands(app, api):
     assert "1. Ustawa o pomocy społecznej" in visible_text(found.params["text"])
     assert "art. 8 ust. 1 pkt 1" in found.params["text"]
 
-    for command, expected in (("/szukaj", "Podaj frazę"), ("/nieznane", "Nie znam tego polecenia"),
-                              ("/help", "Przykłady:"), ("/start", "Jak pytać")):
+    for command, expected in (
+        ("/szukaj", "Podaj frazę"),
+        ("/nieznane", "Nie znam tego polecenia"),
+        ("/help", "Przykłady:"),
+        ("/start", "Jak pytać"),
+    ):
         before = len(api.calls_of("sendMessage", 105))
         await api.push(text_update(command, 105))
         reply = (await api.wait_messages(105, count=before + 1))[-1]
@@ -273,8 +291,11 @@ async def test_real_model_and_index_end_to_end(api, real_index, model_dir, tmp_p
     from bot.runtime import load_runtime
 
     settings = bot_settings(
-        api.base_url, tmp_path, knowledge_dir=real_index / "knowledge",
-        index_dir=real_index / "index", embedding_model=str(model_dir),
+        api.base_url,
+        tmp_path,
+        knowledge_dir=real_index / "knowledge",
+        index_dir=real_index / "index",
+        embedding_model=str(model_dir),
     )
     application = build_application(settings, runtime_factory=load_runtime)
     async with running(application, settings):

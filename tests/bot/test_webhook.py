@@ -31,8 +31,12 @@ async def api():
 async def test_webhook_receives_signed_updates_and_rejects_a_wrong_secret(api, tmp_path):
     port = free_port()
     settings = bot_settings(
-        api.base_url, tmp_path, webhook_url=PUBLIC_URL, webhook_listen="127.0.0.1",
-        webhook_port=port, webhook_secret=SECRET,
+        api.base_url,
+        tmp_path,
+        webhook_url=PUBLIC_URL,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        webhook_secret=SECRET,
     )
     application = build_application(settings, runtime_factory=lambda _: FakeRuntime(KeywordSearcher()))
     async with running(application, settings):
@@ -57,7 +61,9 @@ async def test_webhook_receives_signed_updates_and_rejects_a_wrong_secret(api, t
 
 def test_webhook_options_follow_the_settings(tmp_path):
     assert webhook_options(bot_settings("http://x/bot", tmp_path)) is None
-    options = webhook_options(bot_settings("http://x/bot", tmp_path, webhook_url=PUBLIC_URL, webhook_port=8443))
+    options = webhook_options(
+        bot_settings("http://x/bot", tmp_path, webhook_url=PUBLIC_URL, webhook_port=8443)
+    )
     assert options is not None
     assert (options.url_path, options.port, options.listen) == ("telegram/hook", 8443, "0.0.0.0")
     # Without a configured secret, a random one still protects the endpoint.

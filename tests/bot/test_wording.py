@@ -7,12 +7,16 @@ import pytest
 from bot.wording import equivalent, is_topical, lemma_keys, years_named
 
 
-@pytest.mark.parametrize("word", ["trzyma", "idzie", "zajmuje", "zanim", "odebral", "wyplacic", "przysługuje"])
+@pytest.mark.parametrize(
+    "word", ["trzyma", "idzie", "zajmuje", "zanim", "odebral", "wyplacic", "przysługuje"]
+)
 def test_verbs_and_conjunctions_name_no_topic(word: str) -> None:
     assert not is_topical(word)
 
 
-@pytest.mark.parametrize("word", ["zasiłek", "zasilek", "becikowe", "australii", "pcpr", "2008r", "osobisty", "mecz"])
+@pytest.mark.parametrize(
+    "word", ["zasiłek", "zasilek", "becikowe", "australii", "pcpr", "2008r", "osobisty", "mecz"]
+)
 def test_nouns_numbers_and_unknown_words_name_a_topic(word: str) -> None:
     assert is_topical(word)
 

@@ -20,10 +20,16 @@ MAX_BYTES = 1_000_000
 
 def write_doc(root: Path, name: str, body: str, title: str = "", **meta: str) -> Path:
     """A Markdown file with YAML front matter in the knowledge folder ``root``."""
-    fields = {"title": title or name, "kind": "guide", "status": "in_force",
-              "source_url": f"https://example.org/{name}", **meta}
-    front = "\n".join(f"{key}: {value!r}" if isinstance(value, str) else f"{key}: {value}"
-                      for key, value in fields.items())
+    fields = {
+        "title": title or name,
+        "kind": "guide",
+        "status": "in_force",
+        "source_url": f"https://example.org/{name}",
+        **meta,
+    }
+    front = "\n".join(
+        f"{key}: {value!r}" if isinstance(value, str) else f"{key}: {value}" for key, value in fields.items()
+    )
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"---\n{front}\n---\n\n{body}\n", encoding="utf-8")
@@ -37,7 +43,9 @@ class CountingEmbedder(HashingEmbedder):
         super().__init__(dim=dim, model_id=model_id)
         self.embedded: list[str] = []
 
-    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def encode_passages(
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray:
         self.embedded.extend(texts)
         return super().encode_passages(texts)
 
@@ -45,10 +53,17 @@ class CountingEmbedder(HashingEmbedder):
 @pytest.fixture
 def knowledge(tmp_path: Path) -> Path:
     root = tmp_path / "knowledge"
-    write_doc(root, "zasilek.md", "## Zasiłek stały\n\nZasiłek stały przysługuje pełnoletniej osobie "
-              "całkowicie niezdolnej do pracy z powodu wieku.\n\n## Wysokość\n\nKwota zależy od dochodu.")
-    write_doc(root, "odwolanie.md", "Od decyzji służy odwołanie do samorządowego kolegium odwoławczego "
-              "w terminie czternastu dni.")
+    write_doc(
+        root,
+        "zasilek.md",
+        "## Zasiłek stały\n\nZasiłek stały przysługuje pełnoletniej osobie "
+        "całkowicie niezdolnej do pracy z powodu wieku.\n\n## Wysokość\n\nKwota zależy od dochodu.",
+    )
+    write_doc(
+        root,
+        "odwolanie.md",
+        "Od decyzji służy odwołanie do samorządowego kolegium odwoławczego w terminie czternastu dni.",
+    )
     write_doc(root, "sub/mieszkanie.md", "Mieszkanie chronione zapewnia warunki samodzielnego życia.")
     return root
 
@@ -76,7 +91,9 @@ def test_unchanged_rebuild_reuses_every_vector(knowledge: Path, tmp_path: Path) 
     second = build(knowledge, store, embedder)
     assert embedder.embedded == [] and second.reused == first.chunks and second.embedded == 0
     assert second.version != first.version
-    assert [c.id for c in store.load_current().chunks] == [c.id for c in store.load_version(first.version).chunks]
+    assert [c.id for c in store.load_current().chunks] == [
+        c.id for c in store.load_version(first.version).chunks
+    ]
 
 
 def test_touching_one_file_embeds_only_its_new_chunks(knowledge: Path, tmp_path: Path) -> None:
@@ -84,8 +101,10 @@ def test_touching_one_file_embeds_only_its_new_chunks(knowledge: Path, tmp_path:
     build(knowledge, store, CountingEmbedder())
     before = {c.id for c in store.load_current().chunks}
     path = knowledge / "zasilek.md"
-    path.write_text(path.read_text(encoding="utf-8") + "\n## Wypłata\n\nZasiłek wypłaca ośrodek pomocy.\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n## Wypłata\n\nZasiłek wypłaca ośrodek pomocy.\n",
+        encoding="utf-8",
+    )
     embedder = CountingEmbedder()
     report = build(knowledge, store, embedder)
     loaded = store.load_current()
@@ -135,8 +154,12 @@ def test_changed_model_re_embeds_everything(knowledge: Path, tmp_path: Path) -> 
 def test_retitled_document_is_re_embedded(knowledge: Path, tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
     build(knowledge, store, CountingEmbedder())
-    write_doc(knowledge, "sub/mieszkanie.md", "Mieszkanie chronione zapewnia warunki samodzielnego życia.",
-              title="Mieszkania chronione — poradnik")
+    write_doc(
+        knowledge,
+        "sub/mieszkanie.md",
+        "Mieszkanie chronione zapewnia warunki samodzielnego życia.",
+        title="Mieszkania chronione — poradnik",
+    )
     embedder = CountingEmbedder()
     report = build(knowledge, store, embedder)
     assert report.changed == ["sub/mieszkanie.md"] and report.embedded >= 1
@@ -167,8 +190,9 @@ def test_build_in_memory_searches_like_a_stored_index() -> None:
     meta = DocumentMeta(title="LQAD", kind="statute", status="in_force", source_url="https://example.org")
     chunks = [
         Chunk(id=f"p{i}", doc_id="lqad", anchor="", text=text, embed_text=text, meta=meta, position=i)
-        for i, text in enumerate(["Zasiłek celowy na leki.", "Termin odwołania wynosi 14 dni.",
-                                  "Zasiłek celowy na leki."])
+        for i, text in enumerate(
+            ["Zasiłek celowy na leki.", "Termin odwołania wynosi 14 dni.", "Zasiłek celowy na leki."]
+        )
     ]
     embedder = HashingEmbedder()
     loaded = build_in_memory(chunks + chunks[:1], embedder)  # a repeated id is kept once

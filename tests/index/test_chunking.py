@@ -101,8 +101,16 @@ Art. 1. W ustawie z dnia 9 czerwca 2011 r. o wspieraniu rodziny i systemie piecz
 [Art. 7b — tekst ucięty w przechowanej kopii]"""
 
 
-def make_doc(text: str, kind: str = "statute", title: str = "Ustawa o pomocy społecznej", **extra) -> Document:
-    meta = DocumentMeta(title=title, kind=kind, status="in_force", source_url="https://example.org", act=extra.pop("act", None))
+def make_doc(
+    text: str, kind: str = "statute", title: str = "Ustawa o pomocy społecznej", **extra
+) -> Document:
+    meta = DocumentMeta(
+        title=title,
+        kind=kind,
+        status="in_force",
+        source_url="https://example.org",
+        act=extra.pop("act", None),
+    )
     return Document(id=extra.pop("doc_id", "ustawy/ups.md"), text=text, meta=meta, content_hash="x", **extra)
 
 
@@ -132,8 +140,16 @@ def test_a_long_article_splits_into_pkt_with_its_leading_sentence():
 
 def test_articles_split_into_ust_with_chapter_context():
     chunks = chunk_document(make_doc(ART_1_4), max_unit_words=40)
-    assert anchors(chunks) == ["art. 1", "art. 2 ust. 1", "art. 2 ust. 2", "art. 3 ust. 1",
-                               "art. 3 ust. 2", "art. 3 ust. 3", "art. 3 ust. 4", "art. 4"]
+    assert anchors(chunks) == [
+        "art. 1",
+        "art. 2 ust. 1",
+        "art. 2 ust. 2",
+        "art. 3 ust. 1",
+        "art. 3 ust. 2",
+        "art. 3 ust. 3",
+        "art. 3 ust. 4",
+        "art. 4",
+    ]
     assert "Rozdział 1 Zasady ogólne i zakres podmiotowy ustawy — art. 2 ust. 2" in chunks[2].embed_text
     assert chunks[2].text.startswith("Art. 2.\n2. Pomoc społeczną organizują")
     # The title block before Art. 1 is not a passage of its own.
@@ -151,7 +167,7 @@ def test_single_change_amendment_names_the_amended_units():
     assert anchors(chunks) == ["art. 1"]
     assert "art. 1 — zmiana art. 24 ust. 3–10 ustawy o pomocy społecznej" in chunks[0].embed_text
     # The quoted new "3." … "10." are not units of the amending act.
-    assert chunks[0].text.endswith("w domu pomocy społecznej.\".")
+    assert chunks[0].text.endswith('w domu pomocy społecznej.".')
 
 
 def test_each_change_of_an_amending_act_is_a_chunk():
@@ -194,7 +210,9 @@ def test_summary_sections_are_anchored_to_units_or_headings():
 
 def _prose(paragraphs: int, sentences: int = 8) -> str:
     return "\n\n".join(
-        " ".join(f"Zdanie {p}.{s} o pomocy społecznej dla rodzin w gminie i powiecie." for s in range(sentences))
+        " ".join(
+            f"Zdanie {p}.{s} o pomocy społecznej dla rodzin w gminie i powiecie." for s in range(sentences)
+        )
         for p in range(paragraphs)
     )
 
@@ -217,7 +235,10 @@ def test_prose_is_split_into_windows_with_overlap():
 
 
 def test_abbreviations_do_not_end_sentences():
-    text = "Zob. art. 8 ust. 1 ustawy z dnia 12 marca 2004 r. o pomocy społecznej (Dz. U. z 2025 r. poz. 1214). " * 30
+    text = (
+        "Zob. art. 8 ust. 1 ustawy z dnia 12 marca 2004 r. o pomocy społecznej (Dz. U. z 2025 r. poz. 1214). "
+        * 30
+    )
     chunks = chunk_document(make_doc(text, kind="guide"))
     assert all(not c.text.startswith(("U.", "poz.", "1 ustawy")) for c in chunks)
 
@@ -277,8 +298,24 @@ def test_text_before_the_first_article_is_kept_unless_it_is_the_title():
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(["Art. 1.", "Art. 2a. 1.", "§ 3.", "1)", "a)", "2.", "„", "”", '"', "## Nagłówek", "Rozdział 2",
-                         "w art. 5 dodaje się ust. 2", "zdanie o pomocy.", "W ustawie z dnia 1 maja 2004 r. o x (Dz. U.)"]),
+        st.sampled_from(
+            [
+                "Art. 1.",
+                "Art. 2a. 1.",
+                "§ 3.",
+                "1)",
+                "a)",
+                "2.",
+                "„",
+                "”",
+                '"',
+                "## Nagłówek",
+                "Rozdział 2",
+                "w art. 5 dodaje się ust. 2",
+                "zdanie o pomocy.",
+                "W ustawie z dnia 1 maja 2004 r. o x (Dz. U.)",
+            ]
+        ),
         max_size=40,
     ).map(" \n".join),
     st.sampled_from(["statute", "amendment", "draft", "statute_summary", "news"]),

@@ -11,7 +11,6 @@ from index.cleaning import (
     remove_page_furniture,
 )
 
-
 BODIES = ["Ala ma kota.\nKot ma Alę.", "Pomoc społeczna.\nŚwiadczenia.", "Zasiłek stały.", "Art. 4. Koniec."]
 
 

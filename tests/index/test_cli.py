@@ -23,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_doc(root: Path, name: str, body: str, **meta: str) -> None:
-    fields = {"title": name, "kind": "guide", "status": "in_force",
-              "source_url": f"https://example.org/{name}", **meta}
+    fields = {
+        "title": name,
+        "kind": "guide",
+        "status": "in_force",
+        "source_url": f"https://example.org/{name}",
+        **meta,
+    }
     front = "\n".join(f"{key}: {value!r}" for key, value in fields.items())
     root.mkdir(parents=True, exist_ok=True)
     (root / name).write_text(f"---\n{front}\n---\n\n{body}\n", encoding="utf-8")
@@ -34,8 +39,13 @@ def write_doc(root: Path, name: str, body: str, **meta: str) -> None:
 def knowledge(tmp_path: Path) -> Path:
     root = tmp_path / "knowledge"
     write_doc(root, "zasilek.md", "Zasiłek stały przysługuje osobie niezdolnej do pracy z powodu wieku.")
-    write_doc(root, "odwolanie.md", "Od decyzji służy odwołanie w terminie czternastu dni.",
-              kind="statute", act="ustawa z dnia 14 czerwca 1960 r. — Kodeks postępowania administracyjnego")
+    write_doc(
+        root,
+        "odwolanie.md",
+        "Od decyzji służy odwołanie w terminie czternastu dni.",
+        kind="statute",
+        act="ustawa z dnia 14 czerwca 1960 r. — Kodeks postępowania administracyjnego",
+    )
     return root
 
 
@@ -98,7 +108,9 @@ def test_stats_counts(knowledge: Path, tmp_path: Path, capsys) -> None:  # type:
     assert stats["documents_by_status"] == {"in_force": 2} and stats["model_id"] == "fake-hashing"
 
 
-def test_model_build_default_calls_the_converter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_model_build_default_calls_the_converter(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     calls = []
     converter = types.ModuleType("index.e5_convert")
     converter.build_default_model = lambda target, force=False: calls.append((target, force)) or target  # type: ignore[attr-defined]
@@ -149,7 +161,9 @@ sys.exit(main(sys.argv[3:]))
 
 
 @pytest.mark.parametrize("phase", ["embedding", "writing", "switching"])
-def test_sigkill_mid_build_leaves_the_old_version_serving(knowledge: Path, tmp_path: Path, phase: str) -> None:
+def test_sigkill_mid_build_leaves_the_old_version_serving(
+    knowledge: Path, tmp_path: Path, phase: str
+) -> None:
     index_dir = tmp_path / "index"
     assert run("build", "--knowledge", knowledge, "--index-dir", index_dir) == 0
     store = IndexStore(index_dir)
@@ -159,9 +173,19 @@ def test_sigkill_mid_build_leaves_the_old_version_serving(knowledge: Path, tmp_p
     script.write_text(KILLABLE_BUILD.format(root=str(ROOT)), encoding="utf-8")
     marker = tmp_path / "paused"
     process = subprocess.Popen(
-        [sys.executable, str(script), str(marker), phase, "build", "--knowledge", str(knowledge),
-         "--index-dir", str(index_dir)],
-        cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        [
+            sys.executable,
+            str(script),
+            str(marker),
+            phase,
+            "build",
+            "--knowledge",
+            str(knowledge),
+            "--index-dir",
+            str(index_dir),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     try:
         deadline = time.monotonic() + 60

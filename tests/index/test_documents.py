@@ -18,7 +18,10 @@ SIDECAR = "title: {title}\nkind: {kind}\nstatus: in_force\nsource_url: https://e
 POLISH = "Zażółć gęślą jaźń. ŚWIĘTY ŹRÓDŁO. Świadczenia z pomocy społecznej."
 FONT_CANDIDATES = [
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    *Path(__file__).resolve().parents[2].glob(".venv/lib/python3*/site-packages/matplotlib/mpl-data/fonts/ttf/DejaVuSans.ttf"),
+    *Path(__file__)
+    .resolve()
+    .parents[2]
+    .glob(".venv/lib/python3*/site-packages/matplotlib/mpl-data/fonts/ttf/DejaVuSans.ttf"),
 ]
 
 
@@ -80,7 +83,9 @@ STATUTE_PAGES = [
 
 @pytest.fixture
 def statute_pdf(tmp_path: Path) -> Path:
-    path = write(tmp_path / "ustawy" / "ups.pdf", make_pdf(STATUTE_PAGES, header="Dziennik Ustaw – 2023 poz. 901"))
+    path = write(
+        tmp_path / "ustawy" / "ups.pdf", make_pdf(STATUTE_PAGES, header="Dziennik Ustaw – 2023 poz. 901")
+    )
     sidecar_for(path, "Ustawa o pomocy społecznej", "statute", name="ups.pdf.meta.yaml")
     return path
 
@@ -101,13 +106,23 @@ def test_pdf_is_cleaned_and_keeps_a_page_map(statute_pdf: Path, tmp_path: Path):
 
 def test_pdf_chunks_cite_units_and_pages(statute_pdf: Path, tmp_path: Path):
     chunks = chunk_document(load_document(statute_pdf, tmp_path, MAX))
-    assert [(c.anchor, c.page) for c in chunks] == [("art. 1", 1), ("art. 2", 2), ("art. 3", 3), ("art. 4", 3)]
-    assert chunks[0].text == "Art. 1. Ustawa określa zadania w zakresie pomocy społecznej oraz\nrodzaje świadczeń\nz pomocy społecznej."
+    assert [(c.anchor, c.page) for c in chunks] == [
+        ("art. 1", 1),
+        ("art. 2", 2),
+        ("art. 3", 3),
+        ("art. 4", 3),
+    ]
+    assert (
+        chunks[0].text
+        == "Art. 1. Ustawa określa zadania w zakresie pomocy społecznej oraz\nrodzaje świadczeń\nz pomocy społecznej."
+    )
 
 
 def test_prose_pdf_chunks_are_anchored_by_page(tmp_path: Path):
-    pages = [[f"Strona pierwsza, zdanie {i} o usługach społecznych." for i in range(5)],
-             [f"Strona druga, zdanie {i} o usługach społecznych." for i in range(5)]]
+    pages = [
+        [f"Strona pierwsza, zdanie {i} o usługach społecznych." for i in range(5)],
+        [f"Strona druga, zdanie {i} o usługach społecznych." for i in range(5)],
+    ]
     path = write(tmp_path / "raport.pdf", make_pdf(pages, footer=False))
     sidecar_for(path, "Raport", "guide")
     chunks = chunk_document(load_document(path, tmp_path, MAX))
@@ -201,9 +216,21 @@ def test_specific_sidecar_wins_over_the_stem_one(tmp_path: Path):
 
 
 def test_discover_skips_sidecars_hidden_files_and_root_readme(tmp_path: Path):
-    for name in ["README.md", "b.md", "a/c.pdf", "a/c.pdf.meta.yaml", "a/README.md", ".git/x.md", "a/.hidden.md"]:
+    for name in [
+        "README.md",
+        "b.md",
+        "a/c.pdf",
+        "a/c.pdf.meta.yaml",
+        "a/README.md",
+        ".git/x.md",
+        "a/.hidden.md",
+    ]:
         write(tmp_path / name, "x")
-    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["a/README.md", "a/c.pdf", "b.md"]
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == [
+        "a/README.md",
+        "a/c.pdf",
+        "b.md",
+    ]
 
 
 def test_load_folder_keeps_going_past_a_bad_file(tmp_path: Path):

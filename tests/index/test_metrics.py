@@ -57,7 +57,10 @@ def test_means_match_ranx(ours, theirs: str) -> None:
     ranx = pytest.importorskip("ranx")
     qrels = ranx.Qrels({q: {doc: 1 for doc in relevant} for q, (_, relevant) in RUN.items()})
     run = ranx.Run(
-        {q: {doc: float(len(ranking) - i) for i, doc in enumerate(ranking)} for q, (ranking, _) in RUN.items()}
+        {
+            q: {doc: float(len(ranking) - i) for i, doc in enumerate(ranking)}
+            for q, (ranking, _) in RUN.items()
+        }
     )
     expected = ranx.evaluate(qrels, run, theirs)
     mean = sum(ours(ranking, relevant) for ranking, relevant in RUN.values()) / len(RUN)

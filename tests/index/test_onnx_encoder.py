@@ -41,8 +41,12 @@ def tiny_bert_dir(tmp_path_factory, model_dir: Path) -> Path:
     folder = tmp_path_factory.mktemp("tiny_bert")
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=514,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=514,
     )
     BertModel(config, add_pooling_layer=False).eval().save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))

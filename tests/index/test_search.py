@@ -9,23 +9,31 @@ from pathlib import Path
 
 import pytest
 
+from index import search as search_module
 from index.build import build_index
 from index.errors import IndexNotBuilt
-from index import search as search_module
 from index.search import HotSearcher, Searcher, asks_about_past, named_years
 from index.store import IndexStore, LoadedIndex
 from tests.fakes import HashingEmbedder
 
 UPS = "ustawa z dnia 12 marca 2004 r. o pomocy społecznej"
 KPA = "ustawa z dnia 14 czerwca 1960 r. — Kodeks postępowania administracyjnego"
-ART_7 = ("Art. 7. Pomocy społecznej udziela się osobom i rodzinom w szczególności z powodu:\n"
-         "1) ubóstwa;\n2) sieroctwa;\n3) bezdomności;\n4) bezrobocia;\n7) przemocy {};")
-ART_8 = ("Art. 8. 1. Prawo do świadczeń pieniężnych z pomocy społecznej przysługuje osobie samotnie "
-         "gospodarującej, której dochód nie przekracza kwoty kryterium dochodowego.")
-KPA_7 = ("Art. 7. W toku postępowania organy administracji publicznej stoją na straży praworządności "
-         "i podejmują czynności niezbędne do wyjaśnienia stanu faktycznego.")
-CONFERENCE = ("Konferencja o odwołaniach od decyzji w ośrodkach pomocy społecznej zgromadziła "
-              "pracowników socjalnych z całego regionu.")
+ART_7 = (
+    "Art. 7. Pomocy społecznej udziela się osobom i rodzinom w szczególności z powodu:\n"
+    "1) ubóstwa;\n2) sieroctwa;\n3) bezdomności;\n4) bezrobocia;\n7) przemocy {};"
+)
+ART_8 = (
+    "Art. 8. 1. Prawo do świadczeń pieniężnych z pomocy społecznej przysługuje osobie samotnie "
+    "gospodarującej, której dochód nie przekracza kwoty kryterium dochodowego."
+)
+KPA_7 = (
+    "Art. 7. W toku postępowania organy administracji publicznej stoją na straży praworządności "
+    "i podejmują czynności niezbędne do wyjaśnienia stanu faktycznego."
+)
+CONFERENCE = (
+    "Konferencja o odwołaniach od decyzji w ośrodkach pomocy społecznej zgromadziła "
+    "pracowników socjalnych z całego regionu."
+)
 
 
 def write_doc(root: Path, name: str, body: str, **meta: str) -> None:
@@ -37,15 +45,23 @@ def write_doc(root: Path, name: str, body: str, **meta: str) -> None:
 def write_knowledge(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     title_7 = "Ustawa o pomocy społecznej art. 7"
-    write_doc(root, "ups-7.md", ART_7.format("domowej"), title=title_7, act=UPS,
-              effective_from="2023-06-22")
-    write_doc(root, "ups-7-dawny.md", ART_7.format("rodzinnej"), title=title_7, act=UPS,
-              status="historical", effective_to="2023-06-21", date="2021-01-01")
+    write_doc(root, "ups-7.md", ART_7.format("domowej"), title=title_7, act=UPS, effective_from="2023-06-22")
+    write_doc(
+        root,
+        "ups-7-dawny.md",
+        ART_7.format("rodzinnej"),
+        title=title_7,
+        act=UPS,
+        status="historical",
+        effective_to="2023-06-21",
+        date="2021-01-01",
+    )
     write_doc(root, "ups-8.md", ART_8, title="Ustawa o pomocy społecznej art. 8", act=UPS)
     write_doc(root, "ups-8-kopia.md", ART_8, title="Kopia art. 8 w poradniku", kind="guide")
     write_doc(root, "kpa-7.md", KPA_7, title="Kodeks postępowania administracyjnego art. 7", act=KPA)
-    write_doc(root, "konferencja.md", CONFERENCE, title="Konferencja ROPS", kind="conference",
-              date="2019-05-10")
+    write_doc(
+        root, "konferencja.md", CONFERENCE, title="Konferencja ROPS", kind="conference", date="2019-05-10"
+    )
     return root
 
 
@@ -95,11 +111,26 @@ def test_unit_without_act_boosts_every_act_holding_it(searcher: Searcher) -> Non
 def test_a_unit_matching_many_acts_boosts_only_the_closest(
     tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    topics = ["gospodarki odpadami", "ochrony zabytków", "transportu zbiorowego", "rybołówstwa",
-              "prawa wodnego", "geologii", "lasów", "łowiectwa", "przemocy domowej", "szkolnictwa"]
+    topics = [
+        "gospodarki odpadami",
+        "ochrony zabytków",
+        "transportu zbiorowego",
+        "rybołówstwa",
+        "prawa wodnego",
+        "geologii",
+        "lasów",
+        "łowiectwa",
+        "przemocy domowej",
+        "szkolnictwa",
+    ]
     for n, topic in enumerate(topics):
-        write_doc(tmp_path, f"act-{n}.md", f"Art. 7. Przepisy w sprawie {topic} stosuje się odpowiednio.",
-                  title=f"Ustawa nr {n}", act=f"ustawa nr {n} o sprawach {topic}")
+        write_doc(
+            tmp_path,
+            f"act-{n}.md",
+            f"Art. 7. Przepisy w sprawie {topic} stosuje się odpowiednio.",
+            title=f"Ustawa nr {n}",
+            act=f"ustawa nr {n} o sprawach {topic}",
+        )
     store = IndexStore(tmp_path / "index")
     build_index(tmp_path, store, embedder, 1_000_000)
     narrow = Searcher(store.load_current(), embedder, candidates=1)  # lists miss most of them
@@ -127,7 +158,10 @@ def test_in_force_wins_the_tie_unless_the_question_asks_about_the_past(searcher:
 
 
 def test_a_named_year_prefers_the_passage_in_force_that_year(searcher: Searcher) -> None:
-    for query, doc_id in [("przemoc art. 7 w 2021", "ups-7-dawny.md"), ("przemoc art. 7 od 2024", "ups-7.md")]:
+    for query, doc_id in [
+        ("przemoc art. 7 w 2021", "ups-7-dawny.md"),
+        ("przemoc art. 7 od 2024", "ups-7.md"),
+    ]:
         hits = [h for h in searcher.search(query, k=3, on=TODAY) if h.chunk.doc_id.startswith("ups-7")]
         assert hits[0].chunk.doc_id == doc_id, query
 
@@ -156,7 +190,9 @@ def test_hits_explain_themselves_and_carry_the_cosine(searcher: Searcher, embedd
     hits = searcher.search(query, k=5, on=TODAY)
     assert hits[0].chunk.doc_id == "konferencja.md"
     assert hits[0].dense_rank == 1 and hits[0].lexical_rank == 1 and "lexical #1" in hits[0].why
-    expected = embedder.encode_passages([h.chunk.embed_text for h in hits]) @ embedder.encode_queries([query])[0]
+    expected = (
+        embedder.encode_passages([h.chunk.embed_text for h in hits]) @ embedder.encode_queries([query])[0]
+    )
     assert [h.dense_score for h in hits] == pytest.approx(expected.tolist(), abs=1e-5)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
@@ -172,8 +208,13 @@ def test_index_of_another_model_is_refused(loaded: LoadedIndex) -> None:
 
 @pytest.mark.parametrize(
     ("query", "past"),
-    [("jak było wcześniej?", True), ("zasiłek w 2020", True), ("kryterium w 2026", False),
-     ("poprzednio obowiązujące przepisy", True), ("zasiłek stały dla osoby samotnej", False)],
+    [
+        ("jak było wcześniej?", True),
+        ("zasiłek w 2020", True),
+        ("kryterium w 2026", False),
+        ("poprzednio obowiązujące przepisy", True),
+        ("zasiłek stały dla osoby samotnej", False),
+    ],
 )
 def test_questions_about_the_past(query: str, past: bool) -> None:
     assert asks_about_past(query, TODAY) is past
@@ -181,8 +222,14 @@ def test_questions_about_the_past(query: str, past: bool) -> None:
 
 @pytest.mark.parametrize(
     ("query", "years"),
-    [("kryterium dochodowe w 2008r", {2008}), ("zasiłek od 2019 r.", {2019}), ("przed 2020", {2020}),
-     ("art. 2008 kpa", set()), ("w 20085", set()), ("ustawa z 2004r i od 2012", {2004, 2012})],
+    [
+        ("kryterium dochodowe w 2008r", {2008}),
+        ("zasiłek od 2019 r.", {2019}),
+        ("przed 2020", {2020}),
+        ("art. 2008 kpa", set()),
+        ("w 20085", set()),
+        ("ustawa z 2004r i od 2012", {2004, 2012}),
+    ],
 )
 def test_named_years_read_a_glued_r(query: str, years: set[int]) -> None:
     assert named_years(query) == years
@@ -207,7 +254,7 @@ def test_hot_searcher_swaps_without_failing_searches(tmp_path: Path, embedder: H
             try:
                 assert hot.search("art. 7 u.p.s.", k=3)[0].chunk.doc_id == "ups-7.md"
                 answered += 1
-            except BaseException as exc:  # noqa: BLE001 - every failure counts
+            except BaseException as exc:
                 failures.append(exc)
 
     worker = threading.Thread(target=search_forever)
@@ -215,8 +262,13 @@ def test_hot_searcher_swaps_without_failing_searches(tmp_path: Path, embedder: H
     try:
         versions = []
         for round_ in range(4):  # pruning deletes versions the worker may still be searching
-            write_doc(knowledge, f"nowy-{round_}.md", f"Nowy dokument numer {round_} o zasiłku celowym.",
-                      title=f"Nowość {round_}", kind="news")
+            write_doc(
+                knowledge,
+                f"nowy-{round_}.md",
+                f"Nowy dokument numer {round_} o zasiłku celowym.",
+                title=f"Nowość {round_}",
+                kind="news",
+            )
             versions.append(build_index(knowledge, store, embedder, 1_000_000).version)
             assert hot.refresh() is True and hot.version == versions[-1]
             time.sleep(0.05)
@@ -274,10 +326,16 @@ def real_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Se
 @pytest.mark.parametrize(
     ("question", "doc_id", "anchor"),
     [
-        ("Z jakich przyczyn gmina udziela wsparcia rodzinom, na przykład bezdomnym albo bezrobotnym?",
-         "ups-7.md", "art. 7"),
-        ("komu przysluguja pieniadze z pomocy spolecznej gdy dochod jest nizszy niz kryterium",
-         "ups-8.md", "art. 8"),
+        (
+            "Z jakich przyczyn gmina udziela wsparcia rodzinom, na przykład bezdomnym albo bezrobotnym?",
+            "ups-7.md",
+            "art. 7",
+        ),
+        (
+            "komu przysluguja pieniadze z pomocy spolecznej gdy dochod jest nizszy niz kryterium",
+            "ups-8.md",
+            "art. 8",
+        ),
         ("Czego pilnują urzędy prowadząc postępowanie administracyjne?", "kpa-7.md", "art. 7"),
     ],
 )

@@ -27,8 +27,16 @@ META = DocumentMeta(
 
 def make_chunks(texts: list[str], doc_id: str = "ups.md") -> list[Chunk]:
     return [
-        Chunk(id=f"{doc_id}#{i}", doc_id=doc_id, anchor=f"art. {i + 1}", text=text,
-              embed_text=f"{META.title}\n{text}", meta=META, position=i, page=None if i else 3)
+        Chunk(
+            id=f"{doc_id}#{i}",
+            doc_id=doc_id,
+            anchor=f"art. {i + 1}",
+            text=text,
+            embed_text=f"{META.title}\n{text}",
+            meta=META,
+            position=i,
+            page=None if i else 3,
+        )
         for i, text in enumerate(texts)
     ]
 
@@ -111,10 +119,9 @@ def test_other_format_version_asks_for_a_rebuild(tmp_path: Path) -> None:
 
 def test_second_build_lock_fails_at_once(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
-    with store.lock():
-        with pytest.raises(PomocnikError, match="Inny proces"):
-            with IndexStore(tmp_path / "index").lock():
-                pass
+    with store.lock(), pytest.raises(PomocnikError, match="Inny proces"):
+        with IndexStore(tmp_path / "index").lock():
+            pass
     with store.lock():  # released
         pass
 

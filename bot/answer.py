@@ -19,7 +19,7 @@ from typing import Protocol
 
 from bot.citations import make_citation
 from bot.records import Answer, AnswerBlock, Citation, CitedSentence
-from bot.sentences import Sentence, sentences
+from index.sentences import Sentence, sentences
 from bot.wording import EQUIVALENTS, is_topical, lemma_keys, phrase_words, years_named
 from index.metadata import effective_status
 from index.polish import LEMMA_MARK, fold_diacritics, word_tokens, words

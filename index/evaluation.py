@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.chunking import text_sentences
 from index.legal_units import anchor_matches
 from index.metrics import mrr_at, ndcg_at, recall_at
 from index.records import Chunk, DocumentMeta
@@ -81,6 +82,7 @@ def passage_chunk(passage_id: str, title: str, text: str, position: int = 0) -> 
         embed_text=f"{title}\n{text}",
         meta=meta,
         position=position,
+        sentences=text_sentences(text),
     )
 
 

@@ -64,6 +64,25 @@ class Document:
 
 
 @dataclass(frozen=True)
+class SentenceSpan:
+    """One sentence or list item of a chunk, computed once at build time (``index.sentences``).
+
+    ``anchor`` is the most specific unit that holds the sentence ("art. 7 pkt 11",
+    "art. 129 § 2", "§ 2 pkt 1"), else the chunk's heading ("§ Nagłówek") or DOCX
+    paragraph ("akapit 12"), else "". Pages are kept apart so a statute PDF can
+    show both; a sentence broken across a page break has ``page_end > page``.
+    """
+
+    start: int  # span in ``Chunk.text``, end exclusive
+    end: int
+    anchor: str = ""
+    page: int | None = None  # the page the sentence starts on (PDF)
+    page_end: int | None = None  # the page it ends on
+    stem: int | None = None  # a list item: index of the sentence introducing its list
+    items: tuple[int, ...] = ()  # a stem: indexes of its items
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A citable passage: one legal unit, or one section/paragraph window."""
 
@@ -74,7 +93,13 @@ class Chunk:
     embed_text: str  # text given to the embedder: title + unit path + text
     meta: DocumentMeta
     position: int  # order of the chunk inside its document
-    page: int | None = None
+    page: int | None = None  # the page the passage starts on (PDF)
+    sentences: tuple[SentenceSpan, ...] = ()  # in reading order
+
+    def sentence_text(self, index: int) -> str:
+        """The text of sentence ``index``, whitespace collapsed to single spaces."""
+        span = self.sentences[index]
+        return " ".join(self.text[span.start : span.end].split())
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,12 @@ import numpy as np
 
 from index.errors import IndexNotBuilt, PomocnikError
 from index.lexical import LexicalIndex
-from index.records import Chunk, DocumentMeta
+from index.records import Chunk, DocumentMeta, SentenceSpan
 from index.vectors import VectorIndex, VectorKind, configure_threads
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: chunks carry their sentences (span, page, unit anchor, list structure)
 KEEP_VERSIONS = 3  # the current one plus two to fall back on by hand
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -259,6 +259,9 @@ def chunk_from_json(row: dict[str, Any]) -> Chunk:
     known = {f.name for f in fields(Chunk)}
     values = {key: value for key, value in row.items() if key in known}
     values["meta"] = DocumentMeta(**meta)
+    values["sentences"] = tuple(
+        SentenceSpan(**{**span, "items": tuple(span.get("items", ()))}) for span in row.get("sentences", ())
+    )
     return Chunk(**values)
 
 

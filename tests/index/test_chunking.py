@@ -249,9 +249,17 @@ def test_pdf_prose_chunks_cite_their_page():
     text = page1 + "\n\n" + page2
     pages = (Page(1, 0, len(page1) + 2), Page(2, len(page1) + 2, len(text)))
     chunks = chunk_document(make_doc(text, kind="guide", pages=pages))
-    assert chunks[0].anchor == "s. 1" and chunks[0].page == 1
+    assert chunks[0].anchor.startswith("s. 1") and chunks[0].page == 1
     assert chunks[-1].anchor == "s. 2" and chunks[-1].page == 2
     assert any(c.page == 2 and c.text.startswith("Punkt") for c in chunks)
+    for chunk in chunks:
+        pages_held = {s.page for s in chunk.sentences}
+        # A chunk spanning the page break says so: "s. 1–2".
+        expected = "s. 1–2" if pages_held == {1, 2} else f"s. {pages_held.pop()}"
+        assert chunk.anchor == expected
+        for i, sentence in enumerate(chunk.sentences):
+            words = chunk.sentence_text(i)
+            assert words.startswith("Punkt" if sentence.page == 2 else "Zdanie")
 
 
 def test_plain_text_without_headings_or_pages_has_empty_anchor():
@@ -349,3 +357,54 @@ def test_notes_under_a_heading_between_articles_are_kept_in_order():
         ("§ Komentarz", "Uwaga redakcji o art. 1."),
         ("art. 2", "Art. 2. Drugi."),
     ]
+
+
+# --- sentences stored on chunks -------------------------------------------------------
+
+KPA_129 = """\
+Art. 129. § 1. Odwołanie wnosi się do właściwego organu odwoławczego za pośrednictwem organu, który wydał decyzję.
+§ 2. Odwołanie wnosi się w terminie czternastu dni od dnia doręczenia decyzji stronie, a gdy decyzja została ogłoszona ustnie – od dnia jej ogłoszenia stronie.
+§ 3. Przepisy szczególne mogą przewidywać inne terminy do wniesienia odwołania."""
+
+
+def sentence_anchors(chunk) -> list[tuple[str, str]]:
+    return [(chunk.sentence_text(i), s.anchor) for i, s in enumerate(chunk.sentences)]
+
+
+def test_list_items_cite_their_pkt_and_the_stem_its_article():
+    for max_words in (300, 60):  # the article whole, and split into pkt chunks with the lead
+        for chunk in chunk_document(make_doc(ART_7), max_unit_words=max_words):
+            stem, *items = chunk.sentences
+            assert stem.anchor == "art. 7" and chunk.sentence_text(0).endswith("z powodu:")
+            assert stem.items == tuple(range(1, len(items) + 1))
+            for i, item in enumerate(items, start=1):
+                label = chunk.sentence_text(i).split(")")[0]
+                assert item.anchor == f"art. 7 pkt {label}" and item.stem == 0
+
+
+def test_ust_and_code_paragraphs_are_sentence_anchors():
+    (kpa,) = chunk_document(make_doc(KPA_129, act="Kodeks postępowania administracyjnego"))
+    assert [a for _, a in sentence_anchors(kpa)] == ["art. 129 § 1", "art. 129 § 2", "art. 129 § 3"]
+    chunks = chunk_document(make_doc(ART_106))
+    found = dict(sentence_anchors(chunks[0]))
+    assert found[
+        "1. Przyznanie świadczeń z pomocy społecznej następuje w formie decyzji administracyjnej."
+    ] == ("art. 106 ust. 1")
+    assert [a for t, a in sentence_anchors(chunks[0]) if t.startswith("W przypadku gdy")] == [
+        "art. 106 ust. 3"
+    ]
+    assert [a for t, a in sentence_anchors(chunks[0]) if t.startswith("3a.")] == ["art. 106 ust. 3a"]
+
+
+def test_regulation_points_are_sentence_anchors():
+    text = "§ 1. Kryterium dochodowe wynosi:\n1) 1010 zł dla osoby samotnie gospodarującej;\n2) 823 zł na osobę w rodzinie.\n§ 2. Rozporządzenie wchodzi w życie z dniem 1 stycznia 2025 r."
+    first, second = chunk_document(make_doc(text, kind="regulation"))
+    assert [a for _, a in sentence_anchors(first)] == ["§ 1", "§ 1 pkt 1", "§ 1 pkt 2"]
+    assert [a for _, a in sentence_anchors(second)] == ["§ 2"]
+
+
+def test_sentences_of_headed_text_cite_their_heading():
+    chunks = chunk_document(make_doc(SUMMARY, kind="guide"))
+    for chunk in chunks:
+        assert all(s.anchor == chunk.anchor for s in chunk.sentences)
+    assert any(s.anchor == "§ Jak złożyć wniosek" for c in chunks for s in c.sentences)

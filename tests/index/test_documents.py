@@ -125,9 +125,12 @@ def test_prose_pdf_chunks_are_anchored_by_page(tmp_path: Path):
     ]
     path = write(tmp_path / "raport.pdf", make_pdf(pages, footer=False))
     sidecar_for(path, "Raport", "guide")
-    chunks = chunk_document(load_document(path, tmp_path, MAX))
-    assert chunks[0].anchor == "s. 1"
-    assert "zdanie 4 o usługach" in chunks[0].text
+    (chunk,) = chunk_document(load_document(path, tmp_path, MAX))
+    assert chunk.anchor == "s. 1–2"  # one passage over two pages says so
+    assert "zdanie 4 o usługach" in chunk.text
+    for i, sentence in enumerate(chunk.sentences):
+        expected = 1 if chunk.sentence_text(i).startswith("Strona pierwsza") else 2
+        assert sentence.page == sentence.page_end == expected
 
 
 def test_markdown_with_front_matter(tmp_path: Path):

@@ -10,8 +10,8 @@ import pytest
 
 from index.errors import IndexNotBuilt, PomocnikError
 from index.lexical import LexicalIndex
-from index.records import Chunk, DocumentMeta
-from index.store import MANIFEST, IndexStore, chunk_from_json, chunk_to_json
+from index.records import Chunk, DocumentMeta, SentenceSpan
+from index.store import FORMAT_VERSION, MANIFEST, IndexStore, chunk_from_json, chunk_to_json
 
 META = DocumentMeta(
     title="Ustawa o pomocy społecznej — art. 7",
@@ -51,6 +51,21 @@ def write(store: IndexStore, texts: list[str], model_id: str = "m") -> str:
 def test_chunk_json_round_trip_keeps_every_field() -> None:
     chunk = make_chunks(["Pomocy społecznej udziela się z powodu ubóstwa."])[0]
     assert chunk_from_json(chunk_to_json(chunk)) == chunk
+
+
+def test_chunk_sentences_survive_the_store(tmp_path: Path) -> None:
+    text = "Art. 7. Pomocy udziela się z powodu:\n1) ubóstwa;\n2) sieroctwa;"
+    spans = (
+        SentenceSpan(0, 36, "art. 7", page=2, page_end=2, items=(1, 2)),
+        SentenceSpan(37, 48, "art. 7 pkt 1", page=2, page_end=2, stem=0),
+        SentenceSpan(49, 62, "art. 7 pkt 2", page=2, page_end=3, stem=0),
+    )
+    chunk = Chunk("c", "ups.pdf", "art. 7", text, text, META, 0, page=2, sentences=spans)
+    assert chunk_from_json(chunk_to_json(chunk)) == chunk
+    store = IndexStore(tmp_path / "index")
+    version = store.write_version([chunk], np.eye(1, 8, dtype=np.float32), LexicalIndex.build([text]), {})
+    (loaded,) = store.read_chunks(version)
+    assert loaded == chunk and loaded.sentence_text(2) == "2) sieroctwa;"
 
 
 def test_written_version_loads_after_switch(tmp_path: Path) -> None:
@@ -112,7 +127,7 @@ def test_other_format_version_asks_for_a_rebuild(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
     version = write(store, ["a"])
     manifest = store.version_path(version) / MANIFEST
-    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 0'))
+    manifest.write_text(manifest.read_text().replace(f'"format": {FORMAT_VERSION}', '"format": 1'))
     with pytest.raises(IndexNotBuilt, match="przebuduj"):
         store.read_manifest(version)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sentences import sentences, split_sentences
+from index.sentences import sentences, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,35 @@ def test_numbered_paragraphs_are_not_list_items() -> None:
         "2. Pomoc może być udzielana z urzędu.",
     ]
     assert all(s.lead is None for s in result)
+
+
+def test_spans_point_into_the_text_and_lists_know_their_stems() -> None:
+    text = (
+        "Art. 8. 1. Prawo do świadczeń przysługuje:\n"
+        "1) osobie samotnie gospodarującej,\n"
+        "2) osobie w rodzinie:\n"
+        "a) pierwszej,\n"
+        "b) drugiej;\n"
+        "3) rodzinie.\n"
+        "2. Kwoty podlegają weryfikacji. Co trzy lata."
+    )
+    result = sentences(text)
+    for sentence in result:
+        assert " ".join(text[sentence.start : sentence.end].split()) == sentence.text
+    texts = [s.text for s in result]
+    assert texts[0] == "Art. 8. 1. Prawo do świadczeń przysługuje:"
+    assert result[0].items == (1, 2, 5)
+    assert [result[i].stem for i in (1, 2, 5)] == [0, 0, 0]
+    assert result[2].items == (3, 4)
+    assert [result[i].stem for i in (3, 4)] == [2, 2]
+    assert result[3].lead == "2) osobie w rodzinie:"
+    assert result[6].stem is None and result[7].stem is None
+    assert texts[6:] == ["2. Kwoty podlegają weryfikacji.", "Co trzy lata."]
+
+
+def test_a_sentence_running_over_lines_keeps_one_span() -> None:
+    text = "Opłata za kserokopie\ndokumentacji wynosi 17 zł za stronę. Płaci się z góry."
+    first, second = sentences(text)
+    assert (first.start, text[first.end - 1]) == (0, ".")
+    assert first.text == "Opłata za kserokopie dokumentacji wynosi 17 zł za stronę."
+    assert text[second.start : second.end] == "Płaci się z góry."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from itertools import pairwise
@@ -192,11 +192,11 @@ def answer(
     query = f"{previous} {question}" if follow_up else question
     intent = read_intent(question, query, today)
     terms = _question_terms(question, previous if follow_up else "")
-    extra: dict[str, object] = {"query": query, "follow_up": follow_up}
+    extra: dict[str, object] = {}
 
     hits = searcher.search(query, k=k, on=today) if question else []
     if not hits or not terms.words:
-        return _no_answer(question, hits, extra, confidence=0.0)
+        return replace(_no_answer(question, hits, extra, confidence=0.0), query=query, follow_up=follow_up)
 
     passages = [_passage_tokens(hit, intent.years, today) for hit in hits]
     terms = _weigh_by_rarity(terms, passages)
@@ -218,13 +218,12 @@ def answer(
         any(str(year) in tokens for tokens in passages[:COVERAGE_DEPTH]) for year in intent.years
     )
     extra.update(top_dense=round(top_dense, 4), coverage=round(coverage, 3), years_found=years_found)
-    if not is_reliable(top_dense, coverage) or not years_found:
-        return _no_answer(question, hits, extra, confidence)
-
-    chosen = _select(candidates)
+    chosen = _select(candidates) if is_reliable(top_dense, coverage) and years_found else []
     if not chosen:
-        return _no_answer(question, hits, extra, confidence)
-    return _compose(question, chosen, intent, today, confidence, extra)
+        result = _no_answer(question, hits, extra, confidence)
+    else:
+        result = _compose(question, chosen, intent, today, confidence, extra)
+    return replace(result, query=query, follow_up=follow_up)
 
 
 def is_reliable(top_dense: float, coverage: float) -> bool:

@@ -14,21 +14,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ContextTypes
 
 from bot import render
-from bot.access import AccessPolicy
 from bot.feedback import Stats
 from bot.handlers import COMMANDS
+from bot.records import Conversation
+from bot.runtime import IndexInfo
 from bot.sending import deliver, reply_html, topic_of, typing_action
-from bot.settings import Settings
-from index.build import BuildReport, build_index
+from bot.state import App, Context
+from index.build import BuildReport
 from index.errors import PomocnikError
 
 logger = logging.getLogger(__name__)
@@ -54,29 +52,21 @@ FORGET_NOTHING = "Nie mam zapisanych Twoich ocen ani pytań. Historia tej rozmow
 
 PURGE_SECONDS = 24 * 3600  # how often expired feedback rows are deleted
 
-_RUNNING = "reindex_running"  # bot_data flag: a /reindex build is under way
-_TASKS = "admin_tasks"  # bot_data: the periodic tasks post_init started
-
 
 # --- lifecycle --------------------------------------------------------------------------
 
 
-async def post_init(application: Application) -> None:
+async def post_init(application: App) -> None:
     """Start the index watch and the daily purge; show admin commands in the admins' chats."""
     data = application.bot_data
-    settings: Settings = data["settings"]
-    tasks = data.setdefault(_TASKS, [])
-    refresh = getattr(data["runtime"].searcher, "refresh", None)
-    if refresh is not None and settings.index_check_seconds > 0:
-        tasks.append(
-            asyncio.create_task(
-                repeat(refresh, settings.index_check_seconds, "index watch"), name="index-watch"
-            )
-        )
-    sink = data.get("feedback_sink")
-    if sink is not None and hasattr(sink, "purge_expired"):
+    settings = data.settings
+    if settings.index_check_seconds > 0:
+        watch = repeat(data.runtime.refresh, settings.index_check_seconds, "index watch")
+        data.tasks.append(asyncio.create_task(watch, name="index-watch"))
+    if data.feedback_sink is not None:
         # The store purges when it opens; a bot running for months must purge too.
-        tasks.append(asyncio.create_task(repeat(sink.purge_expired, PURGE_SECONDS, "purge"), name="purge"))
+        purge = repeat(data.feedback_sink.purge_expired, PURGE_SECONDS, "purge")
+        data.tasks.append(asyncio.create_task(purge, name="purge"))
     for admin_id in sorted(settings.admin_ids):
         # Fails with "chat not found" until the admin has written to the bot; harmless.
         await deliver(
@@ -88,9 +78,10 @@ async def post_init(application: Application) -> None:
         )
 
 
-async def post_shutdown(application: Application) -> None:
+async def post_shutdown(application: App) -> None:
     """Stop what ``post_init`` started."""
-    for task in application.bot_data.pop(_TASKS, []):
+    tasks, application.bot_data.tasks = application.bot_data.tasks, []
+    for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -117,51 +108,34 @@ async def repeat(call: Callable[[], object], interval: float, what: str) -> None
 # --- /reindex ---------------------------------------------------------------------------
 
 
-async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reindex(update: Update, context: Context) -> None:
     """Rebuild the index from the knowledge folder and serve it (admins only)."""
     chat_id = update.effective_chat.id
     if not await _admin(update, context, "reindex"):
         return
     data = context.bot_data
-    if data.get(_RUNNING):
+    if data.reindex_running:
         await reply_html(context.bot, update, render.render_plain(REINDEX_BUSY))
         return
-    data[_RUNNING] = True  # set before the first await: no second build can slip in
+    data.reindex_running = True  # set before the first await: no second build can slip in
     try:
         await reply_html(context.bot, update, render.render_plain(REINDEX_STARTED))
-        runtime, settings = data["runtime"], data["settings"]
-        logger.info("reindex started by admin %s", update.effective_user.id)
+        runtime, settings = data.runtime, data.settings
+        logger.info("reindex started by admin %s", update.effective_user and update.effective_user.id)
         try:
             async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
-                report = await asyncio.to_thread(rebuild, runtime, settings)
+                report = await asyncio.to_thread(runtime.rebuild, settings)
         except Exception as error:
             logger.warning("reindex failed", exc_info=error)
             text = REINDEX_FAILED.format(reason=_one_sentence(error))
         else:
             text = format_report(report, settings.knowledge_dir)
-            serving = getattr(runtime.searcher, "version", report.version)
+            serving = runtime.info().version
             if serving != report.version:
                 text += "\n\n" + REINDEX_NOT_SERVED.format(serving=serving)
         await reply_html(context.bot, update, render.render_plain(text))
     finally:
-        data[_RUNNING] = False
-
-
-def rebuild(runtime: Any, settings: Settings) -> BuildReport:
-    """Build a new index version with the runtime's embedder and serve it; blocking.
-
-    Raises whatever ``index.build.build_index`` raises (``PomocnikError`` for
-    expected problems, e.g. an empty folder or another build holding the lock).
-    """
-    report = build_index(
-        settings.knowledge_dir,
-        runtime.store,
-        runtime.embedder,
-        max_bytes=int(settings.max_file_mb * 1_000_000),
-        batch_size=settings.embed_batch_size,
-    )
-    runtime.searcher.refresh()
-    return report
+        data.reindex_running = False
 
 
 def format_report(report: BuildReport, knowledge_dir: Path) -> str:
@@ -208,32 +182,13 @@ def _one_sentence(error: Exception) -> str:
 # --- /stats -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IndexInfo:
-    """What /stats tells about the index being served."""
-
-    version: str | None
-    chunks: int
-    model_id: str | None
-
-
-def index_info(runtime: Any) -> IndexInfo:
-    """The served version, its chunk count and the model that embeds queries."""
-    embedder = getattr(runtime, "embedder", None)
-    return IndexInfo(
-        version=getattr(runtime.searcher, "version", None),
-        chunks=len(runtime.chunks()),
-        model_id=getattr(embedder, "model_id", None),
-    )
-
-
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: Context) -> None:
     """Show feedback counts, top unanswered questions, worst sources and the index (admins only)."""
     if not await _admin(update, context, "stats"):
         return
-    sink = context.bot_data.get("feedback_sink")
+    sink = context.bot_data.feedback_sink
     stats = await asyncio.to_thread(sink.stats) if sink is not None else None
-    info = await asyncio.to_thread(index_info, context.bot_data["runtime"])
+    info = await asyncio.to_thread(context.bot_data.runtime.info)
     await reply_html(context.bot, update, render.render_plain(format_stats(stats, info)))
 
 
@@ -273,15 +228,16 @@ def _preview(question: str) -> str:
 # --- /zapomnij --------------------------------------------------------------------------
 
 
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget(update: Update, context: Context) -> None:
     """Delete what is stored about the user (feedback, unanswered questions, chat history)."""
     user, chat = update.effective_user, update.effective_chat
-    sink = context.bot_data.get("feedback_sink")
+    sink = context.bot_data.feedback_sink
     removed = await asyncio.to_thread(sink.forget_user, user.id) if sink is not None else 0
-    if chat.type == ChatType.PRIVATE:
-        context.chat_data.clear()  # the private chat's history and answer buttons are all theirs
-    else:
-        context.chat_data.pop("history", None)  # a group's answers belong to everyone in it
+    if context.chat_data is not None:
+        if chat.type == ChatType.PRIVATE:
+            context.chat_data.forget()  # the private chat's history and answer buttons are all theirs
+        else:  # a group's answers belong to everyone in it
+            context.chat_data.conversation = Conversation()
     if context.user_data is not None:
         context.user_data.clear()
     logger.info("user %s asked to be forgotten: %d rows removed", user.id, removed)
@@ -301,11 +257,10 @@ def records(count: int) -> str:
 # --- shared -----------------------------------------------------------------------------
 
 
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+async def _admin(update: Update, context: Context, command: str) -> bool:
     """True for an admin; anyone else gets a polite refusal and False."""
     user = update.effective_user
-    access: AccessPolicy = context.bot_data["access"]
-    if access.is_admin(user.id if user else None):
+    if context.bot_data.access.is_admin(user.id if user else None):
         return True
     logger.info("/%s refused for non-admin user %s", command, user.id if user else None)
     await reply_html(context.bot, update, render.render_plain(ADMIN_ONLY))

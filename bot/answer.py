@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from itertools import pairwise
@@ -23,7 +23,7 @@ from index.sentences import Sentence, sentences
 from bot.wording import EQUIVALENTS, is_topical, lemma_keys, phrase_words, years_named
 from index.metadata import effective_status
 from index.polish import LEMMA_MARK, fold_diacritics, word_tokens, words
-from index.records import Hit
+from index.records import LEGAL_KINDS, PLANNED_STATUSES, PROPOSED_STATUSES, Hit
 from index.search import asks_about_past
 
 # --- No-answer thresholds ----------------------------------------------------
@@ -73,8 +73,6 @@ HEADING_PLANNED = "Zmiany planowane i projekty:"
 HEADING_CURRENT = "Obecnie:"
 HEADING_PAST = "Przepisy nieaktualne:"
 
-_LEGAL_KINDS = frozenset({"statute", "statute_summary", "amendment", "regulation"})
-_FUTURE = frozenset({"upcoming", "draft", "announced"})
 
 # Folded words that carry no topic: question words, pronouns, auxiliaries.
 _STOPWORDS = frozenset(
@@ -192,11 +190,11 @@ def answer(
     query = f"{previous} {question}" if follow_up else question
     intent = read_intent(question, query, today)
     terms = _question_terms(question, previous if follow_up else "")
-    extra: dict[str, object] = {"query": query, "follow_up": follow_up}
+    extra: dict[str, object] = {}
 
     hits = searcher.search(query, k=k, on=today) if question else []
     if not hits or not terms.words:
-        return _no_answer(question, hits, extra, confidence=0.0)
+        return replace(_no_answer(question, hits, extra, confidence=0.0), query=query, follow_up=follow_up)
 
     passages = [_passage_tokens(hit, intent.years, today) for hit in hits]
     terms = _weigh_by_rarity(terms, passages)
@@ -218,13 +216,12 @@ def answer(
         any(str(year) in tokens for tokens in passages[:COVERAGE_DEPTH]) for year in intent.years
     )
     extra.update(top_dense=round(top_dense, 4), coverage=round(coverage, 3), years_found=years_found)
-    if not is_reliable(top_dense, coverage) or not years_found:
-        return _no_answer(question, hits, extra, confidence)
-
-    chosen = _select(candidates)
+    chosen = _select(candidates) if is_reliable(top_dense, coverage) and years_found else []
     if not chosen:
-        return _no_answer(question, hits, extra, confidence)
-    return _compose(question, chosen, intent, today, confidence, extra)
+        result = _no_answer(question, hits, extra, confidence)
+    else:
+        result = _compose(question, chosen, intent, today, confidence, extra)
+    return replace(result, query=query, follow_up=follow_up)
 
 
 def is_reliable(top_dense: float, coverage: float) -> bool:
@@ -412,9 +409,9 @@ def _score_hit(
     status = effective_status(hit.chunk.meta, today)
     rank_weight = 1.0 / (1.0 + 0.25 * (rank - 1))
     factor = 1.0
-    if status in _FUTURE:
+    if status in PLANNED_STATUSES:
         factor = FUTURE_FACTOR_CHANGES if intent.changes else FUTURE_FACTOR_OTHER
-    elif status == "historical" and hit.chunk.meta.kind in _LEGAL_KINDS and not intent.past:
+    elif status == "historical" and hit.chunk.meta.kind in LEGAL_KINDS and not intent.past:
         factor = HISTORICAL_FACTOR
     holds = [_period_holds(hit, year) for year in intent.years]
     if True in holds:
@@ -499,9 +496,9 @@ def _compose(
     """Blocks in reading order, one line per source, citations numbered by first use."""
     groups: dict[str, list[_Candidate]] = {"planned": [], "current": [], "past": []}
     for cand in chosen:
-        if cand.status in _FUTURE:
+        if cand.status in PLANNED_STATUSES:
             groups["planned"].append(cand)
-        elif cand.status == "historical" and cand.hit.chunk.meta.kind in _LEGAL_KINDS:
+        elif cand.status == "historical" and cand.hit.chunk.meta.kind in LEGAL_KINDS:
             groups["past"].append(cand)
         else:
             groups["current"].append(cand)
@@ -534,7 +531,7 @@ def _compose(
 
     statuses = {c.status for c in chosen}
     notices = []
-    if statuses & {"draft", "announced"}:
+    if statuses & PROPOSED_STATUSES:
         notices.append(DRAFT_NOTICE)
     elif "upcoming" in statuses:
         notices.append(UPCOMING_NOTICE)

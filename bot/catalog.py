@@ -11,7 +11,7 @@ from datetime import date
 
 from bot.citations import document_date, format_date, status_text
 from index.metadata import effective_status
-from index.records import KINDS, Chunk, DocumentMeta
+from index.records import CHANGE_KINDS, KINDS, PLANNED_STATUSES, PROPOSED_STATUSES, Chunk, DocumentMeta
 
 KIND_LABELS = {
     "statute": "Ustawy",
@@ -23,9 +23,6 @@ KIND_LABELS = {
     "guide": "Poradniki",
     "news": "Aktualności",
 }
-# Kinds that change the law; any document that is upcoming, a draft or announced counts too.
-_CHANGE_KINDS = frozenset({"amendment", "regulation", "draft"})
-_FUTURE = frozenset({"upcoming", "draft", "announced"})
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,8 @@ def list_changes(chunks: Iterable[Chunk], today: date | None = None) -> list[Cha
     for doc_id, meta in _documents(chunks).items():
         status = effective_status(meta, today)
         announced_news = meta.kind == "news" and status == "announced"
-        if meta.kind not in _CHANGE_KINDS and status not in _FUTURE and not announced_news:
+        # Kinds that change the law; any document not yet in force counts too.
+        if meta.kind not in CHANGE_KINDS and status not in PLANNED_STATUSES and not announced_news:
             continue
         entries.append(
             ChangeEntry(
@@ -124,7 +122,7 @@ def format_changes(entries: Iterable[ChangeEntry]) -> str:
     if not entries:
         return "W bazie wiedzy nie ma informacji o zmianach przepisów."
     sections = (
-        ("Planowane zmiany i projekty:", [e for e in entries if e.status in _FUTURE]),
+        ("Planowane zmiany i projekty:", [e for e in entries if e.status in PLANNED_STATUSES]),
         ("Obowiązujące zmiany:", [e for e in entries if e.status == "in_force"]),
         ("Zmiany nieaktualne:", [e for e in entries if e.status == "historical"]),
     )
@@ -134,7 +132,7 @@ def format_changes(entries: Iterable[ChangeEntry]) -> str:
             continue
         lines.extend(([""] if lines else []) + [heading])
         lines.extend(f"• {_describe(e.title, e.published, e.effective, e.status_text)}" for e in group)
-    if any(e.status in {"draft", "announced"} for e in entries):
+    if any(e.status in PROPOSED_STATUSES for e in entries):
         lines.extend(["", "Projekt ani zapowiedź nie są obowiązującym prawem."])
     return "\n".join(lines)
 
@@ -167,7 +165,7 @@ def _ordinal(day: date | None) -> int:
 def _change_order(entry: ChangeEntry) -> tuple[int, int, str]:
     if entry.status == "upcoming":  # soonest first
         return (0, _ordinal(entry.effective) or 10**7, entry.title)
-    if entry.status in {"draft", "announced"}:  # newest first
+    if entry.status in PROPOSED_STATUSES:  # newest first
         return (1, -_ordinal(entry.effective), entry.title)
     if entry.status == "in_force":
         return (2, -_ordinal(entry.effective), entry.title)

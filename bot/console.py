@@ -9,7 +9,8 @@ from bot.answer import answer
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
 from bot.plain import answer_to_text
-from bot.runtime import Runtime
+from bot.records import Conversation
+from bot.runtime import Serving
 
 PROMPT = "pytanie> "
 HELP = """Zadaj pytanie o pomoc społeczną, np. „ile dni ma klient na odwołanie od decyzji?”.
@@ -24,14 +25,14 @@ SEARCH_HITS = 5
 
 
 def run_console(
-    runtime: Runtime,
+    runtime: Serving,
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
     today: date | None = None,
 ) -> None:
     """Read questions until /exit, EOF or Ctrl-C; ``read``/``write`` are swappable for tests."""
     write("Pomocnik — czat w konsoli. /help pokazuje polecenia.")
-    history: list[str] = []
+    conversation = Conversation()
     while True:
         try:
             line = read(PROMPT).strip()
@@ -44,13 +45,12 @@ def run_console(
             if not _command(line, runtime, write, today):
                 return
             continue
-        result = answer(line, runtime.searcher, history=history, today=today)
+        result = answer(line, runtime.searcher, history=conversation.history, today=today)
         write(answer_to_text(result))
-        # Remember the question as searched, so a second follow-up still has its topic.
-        history = [str(result.extra.get("query", line))]
+        conversation = conversation.after(result)
 
 
-def _command(line: str, runtime: Runtime, write: Callable[[str], None], today: date | None) -> bool:
+def _command(line: str, runtime: Serving, write: Callable[[str], None], today: date | None) -> bool:
     """Run one slash command; False when the chat should end."""
     command, _, argument = line.partition(" ")
     command = command.lower()
@@ -69,7 +69,7 @@ def _command(line: str, runtime: Runtime, write: Callable[[str], None], today: d
     return True
 
 
-def _search(query: str, runtime: Runtime, today: date) -> str:
+def _search(query: str, runtime: Serving, today: date) -> str:
     if not query:
         return "Użycie: /szukaj FRAZA"
     hits = runtime.searcher.search(query, k=SEARCH_HITS, on=today)

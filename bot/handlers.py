@@ -1,10 +1,9 @@
 """Telegram handlers: each translates one kind of update into a call of our own code.
 
-Resources live in ``application.bot_data`` (opened in ``post_init``, closed in
-``post_shutdown``): ``settings``, ``runtime`` (searcher + catalog), ``access``,
-``flood`` and an optional ``feedback_sink`` (``record_feedback`` /
-``record_unanswered``). Per chat, ``chat_data`` holds the last question (for
-follow-ups) and the citations of the last ``RECENT_ANSWERS`` answers (for buttons).
+Resources live in ``application.bot_data``, a typed ``bot.state.BotData`` (the
+runtime is loaded in ``post_init`` and closed in ``post_shutdown``). Per chat,
+``chat_data`` (``bot.state.ChatData``) holds the conversation (for follow-ups) and
+the citations of the last ``RECENT_ANSWERS`` answers (for buttons).
 Heavy work runs in worker threads so several users are answered at once.
 """
 
@@ -15,7 +14,7 @@ import logging
 import re
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 
 from telegram import (
@@ -27,17 +26,17 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot import render
-from bot.access import AccessPolicy, FloodLimiter
 from bot.answer import answer
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
 from bot.feedback import FeedbackStore
 from bot.plain import answer_to_text
-from bot.records import Answer, Citation
+from bot.records import Answer
 from bot.sending import deliver, reply_html, topic_of, typing_action
+from bot.state import App, ChatData, Context, StoredAnswer
 from index.errors import IndexNotBuilt, ModelNotAvailable, PomocnikError
 
 logger = logging.getLogger(__name__)
@@ -95,65 +94,51 @@ ERROR_TEXTS: dict[type[PomocnikError], str] = {
 }
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
-    """What a chat's buttons need after the answer was sent."""
-
-    question: str
-    text: str
-    citations: tuple[Citation, ...]
-    rated: bool = False
-
-
 # --- lifecycle --------------------------------------------------------------------------
 
 
-async def post_init(application: Application) -> None:
+async def post_init(application: App) -> None:
     """Load the runtime off the event loop, open the feedback store, register commands."""
     data = application.bot_data
-    settings = data["settings"]
-    data["runtime"] = await asyncio.to_thread(data["runtime_factory"], settings)
-    data.setdefault("access", AccessPolicy.from_ids(settings.allowed_ids, settings.admin_ids))
-    data.setdefault("flood", FloodLimiter(settings.questions_per_minute))
-    if "feedback_sink" not in data:
-        data["feedback_sink"] = await asyncio.to_thread(
-            FeedbackStore, settings.db_path, settings.retention_days
-        )
-        data["owns_feedback_sink"] = True
+    settings = data.settings
+    data.runtime = await asyncio.to_thread(data.runtime_factory, settings)
+    if data.feedback_sink is None:
+        data.feedback_sink = await asyncio.to_thread(FeedbackStore, settings.db_path, settings.retention_days)
+        data.owns_feedback_sink = True
     await deliver(lambda: application.bot.set_my_commands(COMMANDS), what="setMyCommands")
     logger.info("bot @%s ready", application.bot.username)
 
 
-async def post_shutdown(application: Application) -> None:
+async def post_shutdown(application: App) -> None:
     """Close what ``post_init`` opened."""
     data = application.bot_data
-    if data.pop("owns_feedback_sink", False):
-        data.pop("feedback_sink").close()
-    runtime = data.pop("runtime", None)
-    if runtime is not None and hasattr(runtime, "close"):
+    if data.owns_feedback_sink and data.feedback_sink is not None:
+        data.feedback_sink.close()
+        data.feedback_sink, data.owns_feedback_sink = None, False
+    runtime = data.take_runtime()
+    if runtime is not None:
         await asyncio.to_thread(runtime.close)
 
 
 # --- gate -------------------------------------------------------------------------------
 
 
-async def check_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def check_access(update: Update, context: Context) -> None:
     """Stop updates from users and chats outside the allowlist, telling them once why."""
     user, chat = update.effective_user, update.effective_chat
-    access: AccessPolicy = context.bot_data["access"]
+    access = context.bot_data.access
     if access.is_allowed(user.id if user else None, chat.id if chat else None):
         return
     logger.info("update %s from chat %s refused by the allowlist", update.update_id, chat and chat.id)
     if update.callback_query:  # a button must always be answered, or it spins
         await deliver(lambda: update.callback_query.answer(NOT_ALLOWED), what="answerCallbackQuery")
-    elif chat and chat.type == ChatType.PRIVATE and _first_refusal(context.bot_data, chat.id):
+    elif chat and chat.type == ChatType.PRIVATE and _first_refusal(context.bot_data.refused, chat.id):
         await reply_html(context.bot, update, render.render_plain(NOT_ALLOWED))
     raise ApplicationHandlerStop
 
 
-def _first_refusal(bot_data: dict, user_id: int) -> bool:
+def _first_refusal(told: OrderedDict[int, None], user_id: int) -> bool:
     """True the first time ``user_id`` is refused: the refusal is sent once, not per message."""
-    told: OrderedDict[int, None] = bot_data.setdefault("refused", OrderedDict())
     if user_id in told:
         return False
     told[user_id] = None
@@ -165,27 +150,27 @@ def _first_refusal(bot_data: dict, user_id: int) -> bool:
 # --- commands ---------------------------------------------------------------------------
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: Context) -> None:
     """Answer /start and /help with what the bot knows, how to ask and examples."""
     text = HELP_TEXT.format(username=context.bot.username)
     await reply_html(context.bot, update, render.render_plain(text))
 
 
-async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_sources(update: Update, context: Context) -> None:
     """Answer /zrodla with the documents in the knowledge base, by kind, with dates."""
-    runtime = context.bot_data["runtime"]
+    runtime = context.bot_data.runtime
     text = await asyncio.to_thread(lambda: format_sources(list_sources(runtime.chunks())))
     await reply_html(context.bot, update, render.render_plain(text))
 
 
-async def on_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_changes(update: Update, context: Context) -> None:
     """Answer /zmiany with amendments and drafts by effective date, upcoming first."""
-    runtime = context.bot_data["runtime"]
+    runtime = context.bot_data.runtime
     text = await asyncio.to_thread(lambda: format_changes(list_changes(runtime.chunks())))
     await reply_html(context.bot, update, render.render_plain(text))
 
 
-async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_search(update: Update, context: Context) -> None:
     """Answer /szukaj <fraza> with the raw top passages."""
     chat_id = update.effective_chat.id
     query = " ".join(context.args or ()).strip()
@@ -194,7 +179,7 @@ async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if not await _within_limits(update, context, query):
         return
-    runtime = context.bot_data["runtime"]
+    runtime = context.bot_data.runtime
     async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
         hits = await asyncio.to_thread(runtime.searcher.search, query, SEARCH_HITS)
     today = date.today()
@@ -211,7 +196,7 @@ async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(context.bot, update, render.render_hits(query, views))
 
 
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown_command(update: Update, context: Context) -> None:
     """Reply to an unknown command with a hint (in groups only when addressed to us)."""
     message = update.effective_message
     command = (message.text or "").split()[0]
@@ -225,7 +210,7 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 # --- questions --------------------------------------------------------------------------
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     """Answer a question: any text in private chats, mentions and replies in groups."""
     message = update.effective_message
     question = addressed_text(message, context.bot.username, context.bot.id)
@@ -238,21 +223,21 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if not await _within_limits(update, context, question):
         return
-    settings = context.bot_data["settings"]
-    if settings.log_message_text:
+    if context.bot_data.settings.log_message_text:
         logger.info("question in chat %s: %s", chat_id, question)
-    runtime = context.bot_data["runtime"]
-    history = tuple(context.chat_data.get("history", ()))
+    runtime = context.bot_data.runtime
+    chat_data = _chat_data(context)
+    history = chat_data.conversation.history
     async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
         result: Answer = await asyncio.to_thread(answer, question, runtime.searcher, history=history)
-    # The merged query, so a second follow-up in a row ("a kiedy?") keeps the topic.
-    context.chat_data["history"] = (str(result.extra.get("query", question)),)
+    chat_data.conversation = chat_data.conversation.after(result)
     markup = None
     if result.answered:
-        key = _remember(context.chat_data, question, result)
+        key = _remember(chat_data, question, result)
         markup = keyboard(render.answer_buttons(result, key))
     else:
-        await _record(context, "record_unanswered", update.effective_user.id, chat_id, question)
+        user_id = update.effective_user.id if update.effective_user else chat_id
+        await _record(context, lambda sink: sink.record_unanswered(user_id, chat_id, question))
     await reply_html(
         context.bot,
         update,
@@ -288,25 +273,24 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
     return None
 
 
-async def _within_limits(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+async def _within_limits(update: Update, context: Context, text: str) -> bool:
     """False (after telling the user why) for an over-long question or a flooding user."""
     chat_id = update.effective_chat.id
     if len(text) > MAX_QUESTION_CHARS:
         await reply_html(context.bot, update, render.render_plain(TOO_LONG))
         return False
-    flood: FloodLimiter = context.bot_data["flood"]
+    flood = context.bot_data.flood
     user_id = update.effective_user.id if update.effective_user else chat_id
-    access: AccessPolicy = context.bot_data["access"]
-    if not access.is_admin(user_id) and not flood.allow(user_id):
+    if not context.bot_data.access.is_admin(user_id) and not flood.allow(user_id):
         text = FLOOD.format(seconds=flood.retry_in(user_id))
         await reply_html(context.bot, update, render.render_plain(text))
         return False
     return True
 
 
-def _remember(chat_data: dict, question: str, result: Answer) -> str:
+def _remember(chat_data: ChatData, question: str, result: Answer) -> str:
     """Keep the answer's citations for its buttons; returns the key the buttons carry."""
-    store: OrderedDict[str, StoredAnswer] = chat_data.setdefault("answers", OrderedDict())
+    store = chat_data.answers
     # Random, not a counter: after a restart an old button must not hit a new answer.
     key = secrets.token_hex(4)
     store[key] = StoredAnswer(question, answer_to_text(result), result.citations)
@@ -322,17 +306,17 @@ def keyboard(rows: render.ButtonRows) -> InlineKeyboardMarkup:
     )
 
 
-async def _record(context: ContextTypes.DEFAULT_TYPE, method: str, *args: object) -> None:
-    """Call the feedback sink's ``method`` in a thread, if a sink is configured."""
-    sink = context.bot_data.get("feedback_sink")
+async def _record(context: Context, write: Callable[[FeedbackStore], None]) -> None:
+    """Run ``write(sink)`` in a thread, if a feedback sink is configured."""
+    sink = context.bot_data.feedback_sink
     if sink is not None:
-        await asyncio.to_thread(getattr(sink, method), *args)
+        await asyncio.to_thread(write, sink)
 
 
 # --- buttons ----------------------------------------------------------------------------
 
 
-async def on_passage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_passage_button(update: Update, context: Context) -> None:
     """Show the full passage behind a ``[n]`` button."""
     query = update.callback_query
     _, number, key = query.data.split(":")
@@ -345,7 +329,7 @@ async def on_passage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await reply_html(context.bot, update, render.render_passage(citation))
 
 
-async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_feedback_button(update: Update, context: Context) -> None:
     """Record a 👍 or 👎 for an answer."""
     query = update.callback_query
     _, sign, key = query.data.split(":")
@@ -356,35 +340,38 @@ async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if stored.rated:
         await deliver(lambda: query.answer(ALREADY_RATED), what="answerCallbackQuery")
         return
-    context.chat_data["answers"][key] = StoredAnswer(stored.question, stored.text, stored.citations, True)
+    _chat_data(context).answers[key] = StoredAnswer(stored.question, stored.text, stored.citations, True)
     sources = [f"{c.doc_id} {c.anchor}".strip() for c in stored.citations]
+    chat_id = update.effective_chat.id if update.effective_chat else 0
+    user_id = update.effective_user.id if update.effective_user else chat_id
+    rating = 1 if sign == "+" else -1
     await _record(
         context,
-        "record_feedback",
-        update.effective_user.id,
-        update.effective_chat.id,
-        stored.question,
-        stored.text,
-        sources,
-        1 if sign == "+" else -1,
+        lambda sink: sink.record_feedback(user_id, chat_id, stored.question, stored.text, sources, rating),
     )
     await deliver(lambda: query.answer(THANKS), what="answerCallbackQuery")
 
 
-async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stale_button(update: Update, context: Context) -> None:
     """Answer any button we cannot serve (old, foreign or malformed data) politely."""
     await deliver(lambda: update.callback_query.answer(STALE_BUTTON), what="answerCallbackQuery")
 
 
-def _stored(context: ContextTypes.DEFAULT_TYPE, key: str) -> StoredAnswer | None:
-    answers = context.chat_data.get("answers") if context.chat_data is not None else None
-    return answers.get(key) if answers else None
+def _stored(context: Context, key: str) -> StoredAnswer | None:
+    return context.chat_data.answers.get(key) if context.chat_data is not None else None
+
+
+def _chat_data(context: Context) -> ChatData:
+    """The chat's memory; every update these handlers serve comes from a chat."""
+    if context.chat_data is None:
+        raise ValueError("an update without a chat reached a chat handler")
+    return context.chat_data
 
 
 # --- errors -----------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure with its traceback (ids only, no text) and apologise when possible."""
     if not isinstance(update, Update):
         logger.error("error outside an update", exc_info=context.error)

@@ -49,4 +49,22 @@ class Answer:
     notice: str | None = None  # refusal text, or a warning such as "projekt to nie prawo"
     suggestions: tuple[str, ...] = ()  # nearest topics when not answered
     confidence: float = 0.0
-    extra: dict[str, object] = field(default_factory=dict)
+    # The question as searched: a follow-up ("a dla rodziny?") merged with the previous one.
+    query: str = ""
+    follow_up: bool = False
+    extra: dict[str, object] = field(default_factory=dict)  # scores behind the decision, for logs
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What a chat carries from one question to the next, so a follow-up keeps its topic."""
+
+    history: tuple[str, ...] = ()  # earlier questions as searched, oldest first
+
+    def after(self, answer: Answer) -> Conversation:
+        """The conversation once ``answer`` was given.
+
+        Its searched query becomes the topic, so a second follow-up in a row
+        ("a kiedy?") still has the subject of the first full question.
+        """
+        return Conversation((answer.query or answer.question,))

@@ -5,15 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from typing import Any
 from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -23,8 +21,9 @@ from telegram.ext import (
 )
 
 from bot import admin, handlers
-from bot.runtime import load_runtime
+from bot.runtime import RuntimeFactory, load_runtime
 from bot.settings import Settings
+from bot.state import CONTEXT_TYPES, App
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +33,11 @@ CONCURRENT_UPDATES = 64
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll stays open
 
 
-def build_application(
-    settings: Settings, runtime_factory: Callable[[Settings], Any] = load_runtime
-) -> Application:
+def build_application(settings: Settings, runtime_factory: RuntimeFactory = load_runtime) -> App:
     """The bot's ``Application`` with all handlers; nothing is loaded until it starts.
 
-    ``runtime_factory(settings)`` runs in a worker thread in ``post_init`` and must
-    return an object with ``searcher`` (``.search(query, k)``) and ``chunks()``; its
+    ``runtime_factory(settings)`` runs in a worker thread in ``post_init`` and
+    returns a ``bot.runtime.Serving`` (the real ``Runtime`` unless testing); its
     errors (``IndexNotBuilt``, ``ModelNotAvailable``) propagate out of ``run``.
     Raises ``ValueError`` when no token is configured.
     """
@@ -48,6 +45,7 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     application = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         # The limiter waits out a flood limit itself (pausing every request, as the
@@ -58,23 +56,22 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["settings"] = settings
-    application.bot_data["runtime_factory"] = runtime_factory
+    application.bot_data.configure(settings, runtime_factory)
     _add_handlers(application)
     return application
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: App) -> None:
     await handlers.post_init(application)  # loads the runtime admin.post_init watches
     await admin.post_init(application)
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: App) -> None:
     await admin.post_shutdown(application)
     await handlers.post_shutdown(application)
 
 
-def _add_handlers(application: Application) -> None:
+def _add_handlers(application: App) -> None:
     new_message = filters.UpdateType.MESSAGE  # edits of old questions are not re-answered
     application.add_handler(TypeHandler(Update, handlers.check_access), group=-1)
     for names, callback in (
@@ -147,9 +144,7 @@ def run(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(
-    application: Application, settings: Settings, *, poll_timeout: float = 1.0
-) -> AsyncIterator[Application]:
+async def running(application: App, settings: Settings, *, poll_timeout: float = 1.0) -> AsyncIterator[App]:
     """Run ``application`` inside an already running event loop (tests, load test).
 
     Does what ``run`` does, minus signal handling: initialise, ``post_init``, start

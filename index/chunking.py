@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.legal_units import ParsedAct, UnitNode, parse_unit_refs, parse_units
-from index.records import Chunk, Document, SentenceSpan
+from index.records import ENACTED_KINDS, Chunk, Document, SentenceSpan
 from index.sentences import sentence_spans, sentences
 
 # The embedder reads at most 512 tokens, about 300 Polish words with the title.
@@ -32,7 +32,6 @@ OVERLAP_SENTENCES = 2
 OVERLAP_MAX_WORDS = 40
 LEAD_MAX_WORDS = 80  # an article's leading sentence longer than this is not repeated
 
-_LEGAL_KINDS = frozenset({"statute", "regulation", "amendment"})
 _QUOTE_AWARE_KINDS = frozenset({"amendment", "draft"})
 _MIN_DRAFT_ARTICLES = 2
 
@@ -99,7 +98,7 @@ def chunk_document(
     window = _Window(target_words, max_words)
     drafts: list[_Draft] = []
     units = _UnitMap(())
-    if kind in _LEGAL_KINDS or kind == "draft":
+    if kind in ENACTED_KINDS or kind == "draft":
         parsed = parse_units(doc.text, respect_quotes=kind in _QUOTE_AWARE_KINDS)
         articles = [u for u in parsed.units if u.ref.article is not None]
         if parsed.units and (kind != "draft" or len(articles) >= _MIN_DRAFT_ARTICLES):

@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import re
-import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import numpy as np
 
 from index.chunking import text_sentences
 from index.legal_units import anchor_matches
-from index.metrics import mrr_at, ndcg_at, recall_at
+from index.metrics import mrr_at, ndcg_at, percentile, recall_at
 from index.records import Chunk, DocumentMeta
 from index.search import QueryEmbedder, Searcher
 from index.store import LoadedIndex
@@ -215,11 +214,6 @@ def score_rankings(rankings: Sequence[Sequence[str]], queries: Sequence[EvalQuer
     return {name: total / count for name, total in totals.items()}
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (linear interpolation), 0 for no values."""
-    return float(np.percentile(values, q)) if len(values) else 0.0
-
-
 def run_system(ranker: Ranker, queries: Sequence[EvalQuery]) -> SystemResult:
     """Rank every query once (after one untimed warm-up) and score the rankings."""
     if queries:
@@ -231,7 +225,7 @@ def run_system(ranker: Ranker, queries: Sequence[EvalQuery]) -> SystemResult:
         latencies.append((time.perf_counter() - started) * 1000)
     return SystemResult(
         metrics=score_rankings(rankings, queries),
-        latency_ms_p50=statistics.median(latencies) if latencies else 0.0,
+        latency_ms_p50=percentile(latencies, 50),
         latency_ms_p95=percentile(latencies, 95),
         ranks={q.id: first_relevant_rank(r, q.relevant) for q, r in zip(queries, rankings)},
     )

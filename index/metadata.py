@@ -12,16 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import InvalidDocument
-from index.records import KINDS, STATUSES, DocumentMeta, Status
+from index.records import KINDS, PROPOSED_STATUSES, STATUSES, DocumentMeta, Status
 
 REQUIRED_FIELDS = ("title", "kind", "status", "source_url")
 DATE_FIELDS = ("date", "effective_from", "effective_to")
 TEXT_FIELDS = ("act", "published", "language")
 KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + DATE_FIELDS + TEXT_FIELDS)
-
-# Statuses an author declares that no date can change: a draft stays a draft
-# until someone files the enacted text as a new document.
-_DECLARED_ONLY = frozenset({"draft", "announced"})
 
 
 def parse_meta(raw: dict[str, Any], path: Path | str) -> DocumentMeta:
@@ -89,7 +85,8 @@ def effective_status(meta: DocumentMeta, today: date) -> Status:
     day) → "historical", else "in_force". A document declared "historical"
     without an end date stays historical: its author knows it was superseded.
     """
-    if meta.status in _DECLARED_ONLY:
+    # A draft stays a draft until someone files the enacted text as a new document.
+    if meta.status in PROPOSED_STATUSES:
         return meta.status
     if meta.effective_from is None and meta.effective_to is None:
         return meta.status

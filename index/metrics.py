@@ -1,4 +1,4 @@
-"""Ranking metrics for retrieval evaluation: recall@k, MRR@k and nDCG@k.
+"""Ranking metrics for retrieval evaluation (recall@k, MRR@k, nDCG@k) and the one percentile helper.
 
 ``ranking`` is a list of ids, best first; ``relevant`` is the set of relevant ids
 (binary relevance, one or many per query). Each function scores one query;
@@ -9,6 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
+
+import numpy as np
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values``, linearly interpolated; 0.0 for no values.
+
+    Every latency figure (evaluation, benchmarks) goes through here, so p50/p95
+    mean the same thing in every report.
+    """
+    return float(np.percentile(values, q)) if len(values) else 0.0
 
 
 def recall_at(ranking: Sequence[str], relevant: Collection[str], k: int) -> float:

@@ -8,15 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 Kind = Literal[
     "statute", "statute_summary", "amendment", "draft", "regulation", "conference", "guide", "news"
 ]
-KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
 Status = Literal["in_force", "upcoming", "draft", "announced", "historical"]
-STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+# The groupings every step uses, defined once here (chunking, search, answers, /zmiany).
+ENACTED_KINDS: frozenset[Kind] = frozenset({"statute", "amendment", "regulation"})
+"""Enacted legal text, kept verbatim and numbered in art./ust./pkt."""
+LEGAL_KINDS: frozenset[Kind] = ENACTED_KINDS | {"statute_summary"}
+"""Documents that state the law: the enacted text and our summaries of it."""
+CHANGE_KINDS: frozenset[Kind] = frozenset({"amendment", "regulation", "draft"})
+"""Documents that change the law."""
+PROPOSED_STATUSES: frozenset[Status] = frozenset({"draft", "announced"})
+"""Not law, only proposed: declared by the author, never computed from dates."""
+PLANNED_STATUSES: frozenset[Status] = PROPOSED_STATUSES | {"upcoming"}
+"""Not in force yet: proposed, or enacted with a later start."""
 
 
 @dataclass(frozen=True)

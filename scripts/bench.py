@@ -48,6 +48,7 @@ from bench_index import measure_synthetic  # noqa: E402
 from bot.evaluation import load_dev_questions  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.fusion import CANDIDATES  # noqa: E402
+from index.metrics import percentile  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from index.store import IndexStore  # noqa: E402
@@ -191,8 +192,7 @@ def bench_search(store: IndexStore, embedder: Any, queries: list[str]) -> dict[s
 
 
 def _stats(values: list[float]) -> dict[str, float]:
-    p50, p95 = np.percentile(values, [50, 95])
-    return {"p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2)}
+    return {"p50_ms": round(percentile(values, 50), 2), "p95_ms": round(percentile(values, 95), 2)}
 
 
 # ---------------------------------------------------------------- scaling

@@ -73,14 +73,15 @@ def throughput(encode: Callable[[Sequence[str]], object], texts: list[str]) -> f
 
 def latency_ms(encode_one: Callable[[str], object], queries: list[str]) -> tuple[float, float]:
     """Median and p95 of single-query calls, in milliseconds."""
+    from index.metrics import percentile
+
     encode_one(queries[0])
     times = []
     for query in queries:
         start = time.perf_counter()
         encode_one(query)
         times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return percentile(times, 50), percentile(times, 95)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,7 @@ from bot.evaluation import load_dev_questions
 from index.build import build_index
 from index.embedder import load_embedder
 from index.lexical import K1, B, LexicalIndex
+from index.metrics import percentile
 from index.polish import tokenize
 from index.search import Searcher
 from index.settings import IndexSettings
@@ -85,7 +86,7 @@ QUESTIONS = [
 
 def percentiles(samples_ms: list[float]) -> str:
     """'p50 x ms, p95 y ms' of a list of milliseconds."""
-    p50, p95 = np.percentile(samples_ms, [50, 95])
+    p50, p95 = percentile(samples_ms, 50), percentile(samples_ms, 95)
     return f"p50 {p50:6.2f} ms, p95 {p95:6.2f} ms"
 
 
@@ -215,7 +216,7 @@ def measure_synthetic(
             latency = timed(lambda: index.search(next(singles), k), repeat, warmup=0)
             found = index.search(probe, 10)[1]
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])
-            p50, p95 = np.percentile(latency, [50, 95])
+            p50, p95 = percentile(latency, 50), percentile(latency, 95)
             yield {
                 "vectors": size,
                 "data": label,
@@ -333,22 +334,20 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     print("| step | p50 ms | p95 ms |")
     print("|---|---|---|")
     print(
-        f"| query embedding (via {embedder.query_backend}) | {np.percentile(embed, 50):.2f} | {np.percentile(embed, 95):.2f} |"
+        f"| query embedding (via {embedder.query_backend}) | {percentile(embed, 50):.2f} | {percentile(embed, 95):.2f} |"
     )
     print(
-        f"| dense search alone ({kind}, top {depth}) | {np.percentile(dense, 50):.2f} | "
-        f"{np.percentile(dense, 95):.2f} |"
+        f"| dense search alone ({kind}, top {depth}) | {percentile(dense, 50):.2f} | "
+        f"{percentile(dense, 95):.2f} |"
     )
-    print(
-        f"| BM25 alone (top {depth}) | {np.percentile(lexical, 50):.2f} | {np.percentile(lexical, 95):.2f} |"
-    )
+    print(f"| BM25 alone (top {depth}) | {percentile(lexical, 50):.2f} | {percentile(lexical, 95):.2f} |")
     print(
         f"| flat scan, same vectors (top {depth}, {flat_repeat} queries) <- reference | "
-        f"{np.percentile(scan, 50):.2f} | {np.percentile(scan, 95):.2f} |"
+        f"{percentile(scan, 50):.2f} | {percentile(scan, 95):.2f} |"
     )
     print(
-        f"| **Searcher.search (k=5)** (target p95 ≤ 50 ms) | {np.percentile(search, 50):.2f} | "
-        f"{np.percentile(search, 95):.2f} |"
+        f"| **Searcher.search (k=5)** (target p95 ≤ 50 ms) | {percentile(search, 50):.2f} | "
+        f"{percentile(search, 95):.2f} |"
     )
     print("\n| memory / build | seconds | RSS growth MB |")
     print("|---|---|---|")

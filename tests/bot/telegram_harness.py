@@ -14,8 +14,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bot.runtime import IndexInfo
 from bot.settings import Settings
-from index.errors import IndexNotBuilt
+from index.build import BuildReport
+from index.errors import IndexNotBuilt, PomocnikError
 from index.polish import fold_diacritics
 from index.records import Chunk, DocumentMeta, Hit
 from tests.bot.fake_bot_api import TOKEN
@@ -112,7 +114,7 @@ class KeywordSearcher:
 
 
 class FakeRuntime:
-    """The two things handlers use of ``bot.runtime.Runtime``."""
+    """A ``bot.runtime.Serving`` over a keyword searcher: one fixed version, nothing to rebuild."""
 
     def __init__(self, searcher: KeywordSearcher) -> None:
         self.searcher = searcher
@@ -120,6 +122,15 @@ class FakeRuntime:
 
     def chunks(self) -> list[Chunk]:
         return self.searcher.chunks
+
+    def info(self) -> IndexInfo:
+        return IndexInfo(version="keyword", chunks=len(self.searcher.chunks), model_id=None)
+
+    def refresh(self) -> bool:
+        return False
+
+    def rebuild(self, settings: Settings) -> BuildReport:
+        raise PomocnikError("test: the keyword runtime has no index to rebuild")
 
     def close(self) -> None:
         self.closed = True

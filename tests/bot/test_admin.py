@@ -20,6 +20,7 @@ import pytest
 
 from bot import admin, handlers
 from bot.__main__ import main as bot_main
+from bot.records import Conversation
 from bot.runtime import Runtime
 from bot.telegram_app import build_application, running
 from index.build import BuildReport, build_index
@@ -129,13 +130,13 @@ def shown(call: Call) -> str:
 
 async def test_reindex_and_stats_are_refused_to_non_admins(api, tmp_path, runtime_for, knowledge):
     async with bot(api, tmp_path, runtime_for) as app:
-        version = app.bot_data["runtime"].searcher.version
+        version = app.bot_data.runtime.searcher.version
         write_doc(knowledge, "nowy.md", "Nowy", "## Nowe\nNowa treść.")
         for command in ("/reindex", "/stats"):
             [reply] = await say(api, command, USER)
             assert shown(reply) == admin.ADMIN_ONLY
         await asyncio.sleep(0.3)
-        assert app.bot_data["runtime"].searcher.version == version  # nothing was rebuilt
+        assert app.bot_data.runtime.searcher.version == version  # nothing was rebuilt
         assert len(api.calls_of("sendMessage", USER)) == 2
 
 
@@ -143,7 +144,7 @@ async def test_admin_reindex_reports_changes_and_serves_the_new_version(
     api, tmp_path, runtime_for, knowledge
 ):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0) as app:
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         old = runtime.searcher.version
         write_doc(
             knowledge,
@@ -217,12 +218,12 @@ async def test_second_reindex_while_building_is_refused(api, tmp_path, runtime_f
         assert "Dodane (1): nowy.md" in shown(summary)
         [again, summary2] = await say(api, "/reindex", ADMIN, count=2)  # the flag was released
         assert shown(again) == admin.REINDEX_STARTED and "Dodane: brak" in shown(summary2)
-        assert app.bot_data["runtime"].searcher.version in shown(summary2)
+        assert app.bot_data.runtime.searcher.version in shown(summary2)
 
 
 async def test_failed_reindex_keeps_the_old_index_and_says_why(api, tmp_path, runtime_for, knowledge):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0) as app:
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         version = runtime.searcher.version
         for path in knowledge.glob("*.md"):
             path.unlink()
@@ -236,14 +237,14 @@ async def test_failed_reindex_keeps_the_old_index_and_says_why(api, tmp_path, ru
 
 async def test_stats_shows_feedback_unanswered_sources_and_index(api, tmp_path, runtime_for):
     async with bot(api, tmp_path, runtime_for) as app:
-        sink = app.bot_data["feedback_sink"]
+        sink = app.bot_data.feedback_sink
         for _ in range(2):
             sink.record_unanswered(USER, USER, "Ile wynosi 800 plus?")
         sink.record_feedback(USER, USER, "q", "a", ["zasilek-staly.md § Komu"], -1)
         sink.record_feedback(USER, USER, "q", "a", ["zasilek-celowy.md § Na co"], 1)
         [reply] = await say(api, "/stats", ADMIN)
         text = shown(reply)
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         assert "Oceny: 👍 1, 👎 1. Pytania bez odpowiedzi: 2." in text
         assert "1. „ile wynosi 800 plus?” — 2×" in text
         assert "1. zasilek-staly.md § Komu — 👎 1, 👍 0" in text
@@ -268,7 +269,7 @@ async def test_admin_commands_are_shown_only_in_admin_chats(api, tmp_path, runti
 
 async def test_index_watch_serves_a_version_built_elsewhere(api, tmp_path, runtime_for, knowledge, embedder):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0.1) as app:
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         write_doc(knowledge, "nowy.md", "Nowy", "## Nowe\nDodatek węglowy dla gospodarstw domowych.")
         report = await asyncio.to_thread(
             build_index, knowledge, IndexStore(tmp_path / "index"), embedder, MAX_BYTES
@@ -278,7 +279,7 @@ async def test_index_watch_serves_a_version_built_elsewhere(api, tmp_path, runti
                 break
             await asyncio.sleep(0.1)
         assert runtime.searcher.version == report.version
-    assert "admin_tasks" not in app.bot_data  # stopped at shutdown
+    assert app.bot_data.tasks == []  # stopped at shutdown
 
 
 async def test_periodic_call_survives_a_failing_round(caplog):
@@ -309,7 +310,7 @@ async def test_expired_feedback_is_purged_while_the_bot_runs(api, tmp_path, monk
     sink.record_unanswered(USER, USER, "stare pytanie")
     settings = bot_settings(api.base_url, tmp_path, index_check_seconds=0)
     application = build_application(settings, runtime_factory=lambda _: FakeRuntime(KeywordSearcher()))
-    application.bot_data["feedback_sink"] = sink
+    application.bot_data.feedback_sink = sink
     async with running(application, settings, poll_timeout=0.2):
         await asyncio.sleep(0.2)
         assert sink.stats().unanswered == 1  # not yet expired
@@ -341,16 +342,16 @@ def test_polish_record_counts(removed):
 
 async def test_zapomnij_removes_the_users_rows_and_chat_history(api, tmp_path, runtime_for):
     async with bot(api, tmp_path, runtime_for) as app:
-        sink = app.bot_data["feedback_sink"]
+        sink = app.bot_data.feedback_sink
         sink.record_unanswered(USER, USER, "pytanie użytkownika")
         sink.record_feedback(USER, USER, "q", "a", ["x"], 1)
         sink.record_unanswered(4, 4, "pytanie kogoś innego")
         await say(api, "zasiłek stały komu przysługuje", USER)
-        assert app.chat_data[USER]["history"]
+        assert app.chat_data[USER].conversation.history
 
         [reply] = await say(api, "/zapomnij", USER)
         assert shown(reply) == admin.FORGET_DONE.format(count="2 zapisy")
-        assert "history" not in app.chat_data[USER] and "answers" not in app.chat_data[USER]
+        assert app.chat_data[USER].conversation == Conversation() and not app.chat_data[USER].answers
         stats = sink.stats()
         assert (stats.positive, stats.unanswered) == (0, 1)  # only user 4's row is left
 

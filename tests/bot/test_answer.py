@@ -205,7 +205,7 @@ def test_follow_up_is_searched_with_the_previous_question() -> None:
     searcher = FakeSearcher(hit(FAMILY))
     result = answer("a dla rodziny?", searcher, history=["Ile wynosi kryterium dochodowe?"], today=TODAY)
     assert searcher.queries == ["Ile wynosi kryterium dochodowe? a dla rodziny?"]
-    assert result.answered and result.extra["follow_up"] is True
+    assert result.answered and result.follow_up
     assert "823 zł" in answer_to_text(result)
 
 
@@ -394,7 +394,7 @@ def test_real_follow_up_uses_the_previous_question(real_searcher) -> None:  # ty
     result = answer(
         "a kiedy?", real_searcher, today=TODAY, history=["szkolenie rops olsztyn w braniewie kto prowadził"]
     )
-    assert result.answered and result.extra["follow_up"] is True
+    assert result.answered and result.follow_up
     assert result.citations[0].doc_id == "conferences/rops-olsztyn-szkolenie-braniewo-2013.md"
     assert "30.10.2013" in answer_to_text(result)
 

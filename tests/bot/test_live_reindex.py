@@ -135,7 +135,7 @@ async def ask_cited(api: FakeBotApi, app, question: str, user: int) -> set[str]:
     """Ask ``question`` and return the document ids the answer cites."""
     await api.push(text_update(question, user))
     await api.wait_messages(user, timeout=REPLY_TIMEOUT)
-    stored = list(app.chat_data[user].get("answers", {}).values())
+    stored = list(app.chat_data[user].answers.values())
     return {citation.doc_id for citation in stored[-1].citations} if stored else set()
 
 
@@ -176,7 +176,7 @@ async def index_build_process(folders: Path, model_dir: Path) -> asyncio.subproc
 async def test_reindex_command_while_users_ask(api, folders, real_embedder, caplog):
     knowledge = folders / "knowledge"
     async with live_bot(api, folders, real_embedder) as app:
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         old = runtime.searcher.version
         assert APPEAL not in await ask_cited(api, app, APPEAL_QUESTION, 21)
 
@@ -202,7 +202,7 @@ async def test_index_build_in_another_process_is_picked_up_while_users_ask(
     api, folders, real_embedder, model_dir, caplog
 ):
     async with live_bot(api, folders, real_embedder) as app:
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         old = runtime.searcher.version
         assert FOSTER not in await ask_cited(api, app, FOSTER_QUESTION, 31)
 
@@ -233,7 +233,7 @@ async def test_killed_build_leaves_the_previous_version_serving(api, folders, re
     copy_doc(knowledge, "statutes/kpa.md")
     copy_doc(knowledge, APPEAL)
     async with live_bot(api, folders, real_embedder) as app:
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         process = await index_build_process(folders, model_dir)
         # The model is loaded just before the build takes its lock and starts.
         while b"Loaded embedding model" not in (

@@ -112,7 +112,7 @@ async def test_passage_and_feedback_buttons(app, api):
     await api.push(callback_update(thumbs_up, 101))
     answers = await api.wait_for(lambda c: c.method == "answerCallbackQuery", count=2)
     assert answers[-1].params["text"] == "Dziękuję za ocenę."
-    stats = app.bot_data["feedback_sink"].stats()
+    stats = app.bot_data.feedback_sink.stats()
     assert (stats.positive, stats.negative) == (1, 0)
     assert stats.worst_sources == []
 
@@ -134,7 +134,7 @@ async def test_group_answers_only_mentions_replies_and_commands(app, api):
     assert_telegram_html(reply)
     assert reply.params["reply_parameters"]["message_id"]  # threaded under the question
     assert "Zasiłek stały" in visible_text(reply.params["text"])
-    assert all(f"@{BOT_USERNAME}" not in q for q in app.bot_data["runtime"].searcher.queries)
+    assert all(f"@{BOT_USERNAME}" not in q for q in app.bot_data.runtime.searcher.queries)
 
     await api.push(
         text_update("A kryterium dochodowe?", 104, chat_id=group, kind="supergroup", reply_to_bot=True)

@@ -35,9 +35,9 @@ MONTHS = {
     "grudnia": 12,
 }
 
-# "1 stycznia 2025" or "1.01.2025", with an optional "r." after it.
+# "1 stycznia 2025" (also "1-stycznia-2025" as in web addresses) or "1.01.2025", optional "r." after.
 _DATE = (
-    r"(?:(?P<{p}d>\d{{1,2}})\s+(?P<{p}m>" + "|".join(MONTHS) + r")\s+(?P<{p}y>\d{{4}})"
+    r"(?:(?P<{p}d>\d{{1,2}})[\s-]+(?P<{p}m>" + "|".join(MONTHS) + r")[\s-]+(?P<{p}y>\d{{4}})"
     r"|(?P<{p}dd>\d{{1,2}})\.(?P<{p}dm>\d{{1,2}})\.(?P<{p}dy>\d{{4}}))(?:\s*r\b\.?)?"
 )
 _A = _DATE.format(p="a")

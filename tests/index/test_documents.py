@@ -236,6 +236,22 @@ def test_discover_skips_sidecars_hidden_files_and_root_readme(tmp_path: Path):
     ]
 
 
+def test_discover_skips_yaml_data_files(tmp_path: Path):
+    """Tables such as facts/amounts.yaml are data about documents, not documents."""
+    for name in ["facts/amounts.yaml", "acts.yml", "b.md", "c.json"]:
+        write(tmp_path / name, "x")
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["b.md", "c.json"]
+
+
+def test_the_amounts_table_is_not_indexed_and_raises_no_error():
+    knowledge = Path(__file__).resolve().parents[2] / "knowledge"
+    assert (knowledge / "facts" / "amounts.yaml").exists()
+    found = [p.relative_to(knowledge).as_posix() for p in discover(knowledge)]
+    assert not [name for name in found if name.startswith("facts/")]
+    errors = [str(error) for error in load_folder(knowledge, MAX).errors]
+    assert not [e for e in errors if "amounts" in e]
+
+
 def test_load_folder_keeps_going_past_a_bad_file(tmp_path: Path):
     write(tmp_path / "a.md", "bez metadanych")
     write(tmp_path / "b.md", FRONT + POLISH)

@@ -31,7 +31,7 @@ from typing import Literal
 
 import yaml
 
-from bot.sentences import sentences
+from index.sentences import sentences
 from index.amounts import AmountTable, Quantity, Row, format_value
 from index.periods import Period, fold, periods_in
 

@@ -82,6 +82,10 @@ def test_pdf_chunks_cite_units_and_pages(statute_pdf: Path, tmp_path: Path):
         chunks[0].text
         == "Art. 1. Ustawa określa zadania w zakresie pomocy społecznej oraz\nrodzaje świadczeń\nz pomocy społecznej."
     )
+    # The sentence runs from page 1 over the break (its hyphenated word rejoined on page 1) to page 2.
+    (first,) = chunks[0].sentences
+    assert (first.anchor, first.page, first.page_end) == ("art. 1", 1, 2)
+    assert [(s.anchor, s.page) for s in chunks[1].sentences] == [("art. 2 ust. 1", 2), ("art. 2 ust. 2", 2)]
 
 
 def test_prose_pdf_chunks_are_anchored_by_page(tmp_path: Path):

@@ -525,7 +525,8 @@ def _compose(
         for chunk_id, cands in _by_source(groups[name]):
             if chunk_id not in numbers:
                 numbers[chunk_id] = len(numbers) + 1
-                citations.append(make_citation(numbers[chunk_id], cands[0].hit.chunk, today))
+                cited = [c.sentence.position for c in cands]  # positions index chunk.sentences
+                citations.append(make_citation(numbers[chunk_id], cands[0].hit.chunk, today, cited))
             lines.append(CitedSentence(_join(cands), (numbers[chunk_id],)))
         blocks.append(AnswerBlock(tuple(lines), headings[name] if headed else None))
 

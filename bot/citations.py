@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from bot.records import Citation
+from index.chunking import page_anchor
+from index.legal_units import LEVELS, UnitRef, parse_anchor
 from index.metadata import effective_status
-from index.records import Chunk, DocumentMeta
+from index.records import Chunk, DocumentMeta, SentenceSpan
 
 # Metadata keys under which authors may give a draft's legislative number ("UD315").
 _DRAFT_ID_KEYS = ("draft_id", "project_id", "projekt", "number", "numer", "id")
 _DRAFT_ID = re.compile(r"\b(UD\s?\d+|U\d+|RD\s?\d+)\b")
+_PARAGRAPH_ANCHOR = re.compile(r"akapit (\d+)(?:–(\d+))?")
 
 
 def format_date(day: date) -> str:
@@ -65,22 +69,83 @@ def document_date(meta: DocumentMeta) -> date | None:
     return meta.date or meta.effective_from
 
 
-def make_citation(n: int, chunk: Chunk, today: date) -> Citation:
-    """Citation number ``n`` for ``chunk``, with its status computed for ``today``."""
+def anchor_for(chunk: Chunk, sentence_indexes: Sequence[int]) -> str:
+    """The most specific anchor holding the cited sentences of ``chunk``.
+
+    "art. 7 pkt 11" for one list item; their common unit for several ("art. 7"
+    for pkt 1 and pkt 7); a list's stem cited with its items is their context and
+    does not widen the anchor. PDFs add the pages the sentences stand on:
+    "s. 2", "s. 1–2", "art. 2, s. 3". Without known sentences, the chunk's anchor.
+    """
+    chosen = sorted({i for i in sentence_indexes if 0 <= i < len(chunk.sentences)})
+    if not chosen:
+        return chunk.anchor
+    cited = [chunk.sentences[i] for i in chosen]
+    # A stem quoted as the context of cited items adds no unit of its own.
+    own = [s for s in cited if not (s.items and set(s.items) & set(chosen))] or cited
+    unit = common_unit([s.anchor for s in own])
+    if unit is None:
+        unit = "" if chunk.anchor.startswith("s. ") else chunk.anchor
+    return ", ".join(part for part in (unit, _pages(cited)) if part)
+
+
+def common_unit(anchors: Sequence[str]) -> str | None:
+    """The narrowest anchor holding all of ``anchors``; None when they share none.
+
+    Legal units share their common path ("art. 7 pkt 1" and "art. 7 pkt 7" →
+    "art. 7"), paragraphs their range ("akapit 3–5"), headings must be equal.
+    """
+    distinct = list(dict.fromkeys(anchors))
+    if len(distinct) == 1:
+        return distinct[0]
+    refs = [parse_anchor(a) for a in distinct]
+    if all(refs):
+        common: dict[str, str] = {}
+        for level in LEVELS:
+            values = {getattr(ref, level) for ref in refs}
+            if len(values) != 1:
+                break
+            value = values.pop()
+            if value is not None:
+                common[level] = value
+        return UnitRef(**common).anchor or None
+    numbers = [_PARAGRAPH_ANCHOR.fullmatch(a) for a in distinct]
+    if all(numbers):
+        first = min(int(m.group(1)) for m in numbers if m)
+        last = max(int(m.group(2) or m.group(1)) for m in numbers if m)
+        return f"akapit {first}" if first == last else f"akapit {first}–{last}"
+    return None
+
+
+def _pages(sentences: Sequence[SentenceSpan]) -> str:
+    firsts = [s.page for s in sentences if s.page is not None]
+    lasts = [s.page_end if s.page_end is not None else s.page for s in sentences if s.page is not None]
+    return page_anchor(min(firsts), max(lasts)) if firsts else ""  # type: ignore[type-var]
+
+
+def make_citation(n: int, chunk: Chunk, today: date, sentences: Sequence[int] = ()) -> Citation:
+    """Citation number ``n`` for ``chunk``, with its status computed for ``today``.
+
+    ``sentences`` are the indexes (into ``chunk.sentences``) the answer quotes:
+    they narrow the anchor (``anchor_for``) and are shown in bold with the passage.
+    """
     meta = chunk.meta
     day = document_date(meta)
+    cited = tuple(sorted({i for i in sentences if 0 <= i < len(chunk.sentences)}))
     return Citation(
         n=n,
         chunk_id=chunk.id,
         doc_id=chunk.doc_id,
         title=meta.title,
-        anchor=chunk.anchor,
+        anchor=anchor_for(chunk, cited),
         status=effective_status(meta, today),
         status_text=status_text(meta, today),
         published=meta.published,
         date=day.isoformat() if day else None,
         source_url=meta.source_url,
         passage=chunk.text,
+        sentences=cited,
+        highlights=tuple((chunk.sentences[i].start, chunk.sentences[i].end) for i in cited),
     )
 
 

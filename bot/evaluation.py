@@ -13,12 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.legal_units import anchor_matches
+from index.legal_units import LEVELS, anchor_matches, parse_anchor
 from index.polish import fold_diacritics
+from index.records import Chunk
 
 _CITE = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[ \u00a0.,]\d+)*")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ANCHOR_PAGES = re.compile(r"(?:^|,\s*)s\. (\d+)(?:–(\d+))?$")
+_PARAGRAPHS = re.compile(r"akapit (\d+)(?:–(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -179,3 +182,60 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
 
 def _mean(values: Sequence[float | bool]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+# ---------------------------------------------------------------- anchor precision
+
+
+def anchor_holds(anchor: str, chunk: Chunk, sentence_indexes: Sequence[int]) -> bool:
+    """Whether a citation's ``anchor`` points exactly where its cited sentences stand.
+
+    Checked against the chunk's page and unit map (``Chunk.sentences``): the pages
+    named must be the pages the sentences stand on, no more and no fewer; the unit
+    named must hold every sentence ("art. 7" holds "art. 7 pkt 11", not the other
+    way round; a list's stem cited with its items counts as their context); a
+    heading or paragraph anchor must be the sentences' own. No sentence indexes:
+    every sentence of the chunk is cited.
+    """
+    spans = chunk.sentences
+    chosen = sorted({i for i in sentence_indexes if 0 <= i < len(spans)}) or list(range(len(spans)))
+    if not chosen:
+        return True  # a chunk without sentences has nothing to point at
+    cited = [spans[i] for i in chosen]
+    pages = _ANCHOR_PAGES.search(anchor)
+    unit = anchor[: pages.start()] if pages else anchor
+    paged = [s for s in cited if s.page is not None]
+    if paged:
+        if not pages:
+            return False
+        first, last = int(pages.group(1)), int(pages.group(2) or pages.group(1))
+        wanted = (min(s.page for s in paged), max(s.page_end or s.page for s in paged))  # type: ignore[type-var]
+        if (first, last) != wanted:
+            return False
+    elif pages:
+        return False
+    own = [s for s in cited if not (s.items and set(s.items) & set(chosen))] or cited
+    return all(unit_holds(unit.strip(), s.anchor) for s in own)
+
+
+def unit_holds(unit: str, sentence_anchor: str) -> bool:
+    """Whether the anchor ``unit`` holds a sentence whose own anchor is ``sentence_anchor``."""
+    if not sentence_anchor:
+        return not unit
+    outer, inner = parse_anchor(unit) if unit else None, parse_anchor(sentence_anchor)
+    if inner is not None:
+        if outer is None:
+            return False
+        named = [(getattr(outer, level), getattr(inner, level)) for level in LEVELS]
+        return any(mine for mine, _ in named) and all(mine in (None, theirs) for mine, theirs in named)
+    wide, narrow = _PARAGRAPHS.fullmatch(unit), _PARAGRAPHS.fullmatch(sentence_anchor)
+    if wide and narrow:
+        low, high = int(wide.group(1)), int(wide.group(2) or wide.group(1))
+        return low <= int(narrow.group(1)) <= high
+    return unit == sentence_anchor
+
+
+def anchor_precision(checks: Iterable[bool]) -> float:
+    """Share of citations whose anchor holds their cited sentences (1.0 when there are none)."""
+    values = list(checks)
+    return sum(values) / len(values) if values else 1.0

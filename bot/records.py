@@ -20,6 +20,8 @@ class Citation:
     date: str | None  # ISO date of the document, if known
     source_url: str
     passage: str  # the full cited passage (clean text)
+    sentences: tuple[int, ...] = ()  # indexes into the chunk's sentences that the answer cites
+    highlights: tuple[tuple[int, int], ...] = ()  # their character spans in ``passage``
 
 
 @dataclass(frozen=True)

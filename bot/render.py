@@ -235,12 +235,35 @@ def _checked(data: str) -> str:
 
 
 def render_passage(citation: Citation, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
-    """The full cited passage under its citation line, split into messages if long."""
+    """The full cited passage under its citation line, the cited sentences in bold.
+
+    The citation line carries the anchor (for PDFs with the page: "s. 2"); the
+    source link closes the passage when there is one.
+    """
     paragraphs: list[Paragraph] = [citation_line(citation)]
-    for part in re.split(r"\n\s*\n", citation.passage):
-        if part.strip():
-            paragraphs.append((Span(part.strip()),))
+    text = citation.passage
+    for part in re.finditer(r"\S(?:.*?\S)?(?=\n\s*\n|\s*\Z)", text, re.DOTALL):
+        paragraphs.append(_highlighted(text, part.start(), part.end(), citation.highlights))
+    if is_http_url(citation.source_url):
+        paragraphs.append((Span("Źródło: "), Span(citation.source_url, "a", citation.source_url)))
     return pack(paragraphs, limit)
+
+
+def _highlighted(text: str, start: int, end: int, highlights: Sequence[tuple[int, int]]) -> Paragraph:
+    """``text[start:end]`` as spans, the parts inside ``highlights`` bold."""
+    spans: list[Span] = []
+    position = start
+    for low, high in sorted(highlights):
+        low, high = max(low, position), min(high, end)
+        if low >= high:
+            continue
+        if low > position:
+            spans.append(Span(text[position:low]))
+        spans.append(Span(text[low:high], "b"))
+        position = high
+    if position < end:
+        spans.append(Span(text[position:end]))
+    return tuple(spans)
 
 
 # --- plain-text replies ---------------------------------------------------------------

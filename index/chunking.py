@@ -316,10 +316,13 @@ def _finalise(doc: Document, drafts: list[_Draft], units: _UnitMap) -> list[Chun
         position = len(chunks)
         page = doc.page_at(draft.offset) if doc.pages else None
         spans = _sentence_spans(doc, draft, units)
-        anchor = draft.anchor or _page_anchor(
+        anchor = draft.anchor or page_anchor(
             min((s.page for s in spans if s.page is not None), default=page),
             max((s.page_end for s in spans if s.page_end is not None), default=page),
         )
+        if not anchor and doc.paragraphs:
+            numbers = [int(s.anchor.split()[1]) for s in spans if s.anchor.startswith("akapit ")]
+            anchor = _paragraph_anchor(min(numbers), max(numbers)) if numbers else ""
         chunk_id = _chunk_id(doc.id, anchor, draft.text)
         if chunk_id in seen:
             chunk_id = _chunk_id(doc.id, anchor, draft.text, salt=str(position))
@@ -340,11 +343,15 @@ def _finalise(doc: Document, drafts: list[_Draft], units: _UnitMap) -> list[Chun
     return chunks
 
 
-def _page_anchor(first: int | None, last: int | None) -> str:
+def page_anchor(first: int | None, last: int | None) -> str:
     """ "s. 2", or "s. 1–2" for text running over pages; "" for unpaged text."""
     if first is None:
         return ""
     return f"s. {first}" if last is None or last == first else f"s. {first}–{last}"
+
+
+def _paragraph_anchor(first: int, last: int) -> str:
+    return f"akapit {first}" if first == last else f"akapit {first}–{last}"
 
 
 class _UnitMap:
@@ -402,6 +409,9 @@ def _sentence_spans(doc: Document, draft: _Draft, units: _UnitMap) -> tuple[Sent
         head = _ARTICLE_HEAD.match(text, sentence.start)
         content = min(head.end() if head else sentence.start, sentence.end - 1)
         anchor = units.anchor_at(in_document(content)) or draft.anchor
+        if not anchor and doc.paragraphs:
+            number = doc.paragraph_at(in_document(content))
+            anchor = f"akapit {number}" if number is not None else ""
         first, last = in_document(sentence.start), in_document(sentence.end - 1)
         spans.append(
             SentenceSpan(

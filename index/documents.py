@@ -123,6 +123,7 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
     sidecar = _find_sidecar(path)
     sidecar_bytes = sidecar.read_bytes() if sidecar else b""
     pages: tuple[Page, ...] = ()
+    paragraphs: tuple[Page, ...] = ()
     if suffix in TEXT_SUFFIXES:
         front_matter, body = _split_front_matter(decode_text(data, path))
         if front_matter is not None:
@@ -144,6 +145,8 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
             )
         meta = _sidecar_meta(path, sidecar, sidecar_bytes)
         text, pages = _READERS[suffix](data, path)
+        if suffix == ".docx" and not re.search(r"^#{1,6} ", text, re.MULTILINE):
+            paragraphs = _docx_paragraphs(data, text)
     if not re.search(r"\w", text):
         raise InvalidDocument(path, "po oczyszczeniu nie zostaje żaden tekst do zindeksowania")
     return Document(
@@ -152,6 +155,7 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
         meta=meta,
         content_hash=hashlib.sha256(data + sidecar_bytes).hexdigest(),
         pages=pages,
+        paragraphs=paragraphs,
     )
 
 
@@ -335,6 +339,33 @@ def _read_docx(data: bytes, path: Path) -> tuple[str, tuple[Page, ...]]:
             lines.append(text)
         lines.append("")  # a paragraph ends; consecutive list items stay together
     return clean_text("\n".join(lines)), ()
+
+
+def _docx_paragraphs(data: bytes, text: str) -> tuple[Page, ...]:
+    """Where each non-empty paragraph of a DOCX (a table counts as one) lies in its cleaned ``text``.
+
+    Cleaning only changes whitespace and drops debris lines, so each paragraph is
+    found, in order, by its words; one that cleaning removed keeps its number unused.
+    """
+    import docx
+    from docx.table import Table
+
+    found: list[Page] = []
+    cursor, number = 0, 0
+    for block in docx.Document(io.BytesIO(data)).iter_inner_content():
+        if isinstance(block, Table):
+            rows = [" | ".join(c.text.strip() for c in row.cells if c.text.strip()) for row in block.rows]
+            words = "\n".join(rows).split()
+        else:
+            words = block.text.split()
+        if not words:
+            continue
+        number += 1
+        match = re.compile(r"\s+".join(map(re.escape, words))).search(text, cursor)
+        if match:
+            found.append(Page(number=number, start=match.start(), end=match.end()))
+            cursor = match.end()
+    return tuple(found)
 
 
 _READERS: dict[str, Callable[[bytes, Path], tuple[str, tuple[Page, ...]]]] = {

@@ -66,13 +66,23 @@ class Document:
     meta: DocumentMeta
     content_hash: str  # sha256 of the raw file bytes (and its sidecar, if any)
     pages: tuple[Page, ...] = ()
+    # Numbered paragraphs of a DOCX without headings ("akapit 12"), in the same shape as pages.
+    paragraphs: tuple[Page, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The page number holding character ``offset``, or None for unpaged text."""
-        for page in self.pages:
-            if page.start <= offset < page.end:
-                return page.number
-        return None
+        return _number_at(self.pages, offset)
+
+    def paragraph_at(self, offset: int) -> int | None:
+        """The DOCX paragraph number holding character ``offset``, or None."""
+        return _number_at(self.paragraphs, offset)
+
+
+def _number_at(regions: tuple[Page, ...], offset: int) -> int | None:
+    for region in regions:
+        if region.start <= offset < region.end:
+            return region.number
+    return None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from bot.evaluation import (  # noqa: E402
     HALVES,
     DevQuestion,
+    anchor_holds,
+    anchor_precision,
     citation_precision,
     cites_expected,
     contains_fact,
@@ -156,7 +158,8 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     loaded = build_in_memory(_knowledge_chunks(args, settings), cached, batch_size=settings.embed_batch_size)
     cached.save()
     searcher = Searcher(loaded, embedder)
-    pairs, rows, latencies = [], [], []
+    chunk_of = {chunk.id: chunk for chunk in loaded.chunks}
+    pairs, rows, latencies, anchors = [], [], [], []
     searcher.search(questions[0].question, k=8, on=args.today)  # warm-up, untimed
     for question in questions:
         parent = by_id.get(question.follow_up_of or "")
@@ -171,6 +174,16 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
             cited.setdefault("doc_id", citation.doc_id)
         pairs.append((question, reply))
         rows.append(_question_row(question, reply))
+        # Anchor precision: does each citation's anchor hold the sentences it cites?
+        held = [
+            anchor_holds(c.anchor, chunk_of[c.chunk_id], c.sentences)
+            for c in result.citations
+            if c.chunk_id in chunk_of
+        ]
+        anchors += held
+        if held:
+            rows[-1]["anchors"] = [c.anchor for c in result.citations]
+            rows[-1]["anchors_held"] = all(held)
     scores = score_answers(pairs)
     record = {
         "dataset": "dev-questions",
@@ -179,6 +192,8 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         "fact_rate": round(scores.fact_rate, 4),
         "citation_rate": round(scores.citation_rate, 4),
         "citation_precision": round(scores.citation_precision, 4),
+        "anchor_precision": round(anchor_precision(anchors), 4),
+        "anchor_citations": len(anchors),
         "refusal_rate": round(scores.refusal_rate, 4),
         "false_refusals": scores.false_refusals,
         "latency_ms_p50": round(statistics.median(latencies), 2),
@@ -237,6 +252,8 @@ def _table(record: dict[str, Any]) -> str:
         f"answers on {record['questions']} development questions{half}",
         f"fact rate {record['fact_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
         f"citation precision {record['citation_precision']:.3f}",
+        f"anchor precision {record.get('anchor_precision', 1.0):.3f} "
+        f"over {record.get('anchor_citations', 0)} citations",
         f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
         f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms",
     ]

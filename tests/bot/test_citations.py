@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.citations import citation_line, format_date, make_citation, status_text
-from index.records import Chunk, DocumentMeta
+from bot.citations import anchor_for, citation_line, common_unit, format_date, make_citation, status_text
+from index.records import Chunk, DocumentMeta, SentenceSpan
 
 TODAY = date(2025, 6, 1)
 
@@ -85,3 +85,56 @@ def test_citation_carries_passage_status_and_reads_as_one_line() -> None:
         "[2] Ustawa o pomocy społecznej, art. 8 ust. 1, Dz.U. 2025 poz. 1214, 1.08.2025"
         " — obowiązuje od 1.01.2025"
     )
+
+
+def spanned_chunk(spans: tuple[SentenceSpan, ...], anchor: str = "art. 7") -> Chunk:
+    text = " ".join("x" * 9 for _ in spans)
+    return Chunk("c", "d", anchor, text, text, meta(), 0, sentences=spans)
+
+
+STEM_AND_ITEMS = (
+    SentenceSpan(0, 9, "art. 7", items=(1, 2)),
+    SentenceSpan(10, 19, "art. 7 pkt 1", stem=0),
+    SentenceSpan(20, 29, "art. 7 pkt 11", stem=0),
+)
+
+
+@pytest.mark.parametrize(
+    ("cited", "expected"),
+    [
+        ((2,), "art. 7 pkt 11"),
+        ((0, 2), "art. 7 pkt 11"),  # the stem is the item's context
+        ((0,), "art. 7"),
+        ((1, 2), "art. 7"),
+        ((), "art. 7"),  # nothing known: the chunk's anchor
+        ((7,), "art. 7"),
+    ],
+)
+def test_anchor_for_is_the_narrowest_unit_of_the_cited_sentences(
+    cited: tuple[int, ...], expected: str
+) -> None:
+    assert anchor_for(spanned_chunk(STEM_AND_ITEMS), cited) == expected
+
+
+def test_anchor_for_pdf_pages_and_paragraphs() -> None:
+    pages = (
+        SentenceSpan(0, 9, "", page=1, page_end=1),
+        SentenceSpan(10, 19, "", page=1, page_end=2),
+        SentenceSpan(20, 29, "", page=2, page_end=2),
+    )
+    chunk = spanned_chunk(pages, anchor="s. 1–2")
+    assert [anchor_for(chunk, c) for c in ((0,), (1,), (2,), (0, 2))] == ["s. 1", "s. 1–2", "s. 2", "s. 1–2"]
+    statute_pdf = spanned_chunk((SentenceSpan(0, 9, "art. 2 ust. 1", page=3, page_end=3),), anchor="art. 2")
+    assert anchor_for(statute_pdf, (0,)) == "art. 2 ust. 1, s. 3"
+    paragraphs = spanned_chunk(
+        (SentenceSpan(0, 9, "akapit 3"), SentenceSpan(10, 19, "akapit 5")), "akapit 3–5"
+    )
+    assert anchor_for(paragraphs, (1,)) == "akapit 5" and anchor_for(paragraphs, (0, 1)) == "akapit 3–5"
+    assert common_unit(["§ Wniosek", "§ Dochód"]) is None
+
+
+def test_citation_of_cited_sentences_narrows_the_anchor_and_marks_them() -> None:
+    citation = make_citation(1, spanned_chunk(STEM_AND_ITEMS), TODAY, [2, 0])
+    assert citation.anchor == "art. 7 pkt 11" and citation.sentences == (0, 2)
+    assert citation.highlights == ((0, 9), (20, 29))
+    assert "art. 7 pkt 11" in citation_line(citation)

@@ -5,6 +5,8 @@ import pytest
 from bot.evaluation import (
     HALVES,
     DevQuestion,
+    anchor_holds,
+    anchor_precision,
     citation_precision,
     cites_expected,
     contains_fact,
@@ -93,3 +95,37 @@ def test_halves_are_fixed_and_keep_follow_ups_with_their_parent() -> None:
     tune = [q for q in questions if halves[q.id] == "tune"]
     assert 0.35 < len(tune) / len(questions) < 0.65
     assert any(not q.answerable for q in tune) and any(not q.answerable for q in questions if q not in tune)
+
+
+def test_anchor_holds_checks_pages_and_units_against_the_chunk_map() -> None:
+    from index.records import Chunk, DocumentMeta, SentenceSpan
+
+    meta = DocumentMeta(title="t", kind="guide", status="in_force", source_url="")
+    paged = Chunk(
+        "c",
+        "d",
+        "s. 1–2",
+        "x" * 30,
+        "",
+        meta,
+        0,
+        sentences=(SentenceSpan(0, 9, "", page=1, page_end=1), SentenceSpan(10, 19, "", page=2, page_end=2)),
+    )
+    assert anchor_holds("s. 2", paged, [1]) and anchor_holds("s. 1–2", paged, [0, 1])
+    assert not anchor_holds("s. 1", paged, [1])  # the words are on page 2
+    assert not anchor_holds("s. 1–2", paged, [1])  # wider than the cited sentence
+    assert anchor_holds("s. 1–2", paged, [])  # the whole chunk
+    statute = Chunk(
+        "s",
+        "d",
+        "art. 7",
+        "x" * 30,
+        "",
+        meta,
+        0,
+        sentences=(SentenceSpan(0, 9, "art. 7", items=(1,)), SentenceSpan(10, 19, "art. 7 pkt 11", stem=0)),
+    )
+    assert anchor_holds("art. 7 pkt 11", statute, [0, 1]) and anchor_holds("art. 7", statute, [1])
+    assert not anchor_holds("art. 7 pkt 1", statute, [1]) and not anchor_holds("art. 7 pkt 11", statute, [0])
+    assert not anchor_holds("s. 1", statute, [1])
+    assert anchor_precision([True, False, True, True]) == 0.75 and anchor_precision([]) == 1.0

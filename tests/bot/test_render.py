@@ -191,3 +191,18 @@ def test_unanswered_answer_shows_notice_and_suggestions():
     assert html_problems(message) == []
     assert "<i>Nie znalazłem wiarygodnej odpowiedzi.</i>" in message
     assert "• kryterium &lt;dochodowe&gt;" in message
+
+
+def test_passage_view_bolds_the_cited_sentences_and_links_the_source() -> None:
+    passage = "Wniosek składa się w ośrodku.\n\nOpłata wynosi 17 zł <za stronę>. Płaci się z góry."
+    start = passage.index("Opłata")
+    cited = citation(1, passage=passage, anchor="s. 2", highlights=((start, passage.index(" Płaci")),))
+    (message,) = render.render_passage(cited)
+    assert not html_problems(message)
+    assert "<b>Opłata wynosi 17 zł &lt;za stronę&gt;.</b> Płaci się z góry." in message
+    assert message.count("<b>") == 1 and "— s. 2" in message
+    assert message.endswith(
+        'Źródło: <a href="https://isap.sejm.gov.pl/isap.nsf/x?a=1&amp;b=2">'
+        "https://isap.sejm.gov.pl/isap.nsf/x?a=1&amp;b=2</a>"
+    )
+    assert "Źródło:" not in render.render_passage(citation(2, source_url="knowledge/a.md"))[0]

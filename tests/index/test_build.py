@@ -96,6 +96,25 @@ def test_unchanged_rebuild_reuses_every_vector(knowledge: Path, tmp_path: Path) 
     ]
 
 
+def test_an_index_of_an_older_format_is_rebuilt_whole(knowledge: Path, tmp_path: Path) -> None:
+    import json
+
+    from index.errors import IndexNotBuilt
+    from index.store import FORMAT_VERSION, MANIFEST
+
+    store = IndexStore(tmp_path / "index")
+    old = build(knowledge, store, CountingEmbedder())
+    manifest = store.version_path(old.version) / MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**data, "format": FORMAT_VERSION - 1}), encoding="utf-8")
+    with pytest.raises(IndexNotBuilt, match="przebuduj"):
+        store.load_current()
+    embedder = CountingEmbedder()
+    new = build(knowledge, store, embedder)
+    assert new.reused == 0 and new.embedded == new.chunks == old.chunks  # nothing trusted from the old one
+    assert all(chunk.sentences for chunk in store.load_current().chunks)
+
+
 def test_touching_one_file_embeds_only_its_new_chunks(knowledge: Path, tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
     build(knowledge, store, CountingEmbedder())

@@ -11,46 +11,12 @@ import pytest
 from index.chunking import chunk_document
 from index.documents import decode_text, discover, load_document, load_folder
 from index.errors import InvalidDocument
+from tests.generated_docs import make_pdf
 
 MAX = 1_000_000
 FRONT = "---\ntitle: Poradnik\nkind: guide\nstatus: in_force\nsource_url: https://mops.example.pl\n---\n"
 SIDECAR = "title: {title}\nkind: {kind}\nstatus: in_force\nsource_url: https://example.org\n"
 POLISH = "Zażółć gęślą jaźń. ŚWIĘTY ŹRÓDŁO. Świadczenia z pomocy społecznej."
-FONT_CANDIDATES = [
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    *Path(__file__)
-    .resolve()
-    .parents[2]
-    .glob(".venv/lib/python3*/site-packages/matplotlib/mpl-data/fonts/ttf/DejaVuSans.ttf"),
-]
-
-
-def polish_font() -> Path:
-    for path in FONT_CANDIDATES:
-        if path.exists():
-            return path
-    pytest.skip("no TTF font with Polish letters (DejaVuSans) found")
-
-
-def make_pdf(pages: list[list[str]], header: str | None = None, footer: bool = True) -> bytes:
-    """A PDF whose pages hold ``pages`` lines, with an optional running header and footer."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_auto_page_break(False)
-    pdf.add_font("DejaVu", fname=str(polish_font()))
-    pdf.set_font("DejaVu", size=11)
-    for number, lines in enumerate(pages, start=1):
-        pdf.add_page()
-        if header:
-            pdf.cell(0, 8, header, new_x="LMARGIN", new_y="NEXT")
-        for line in lines:
-            pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
-        if footer:
-            pdf.set_y(-25)
-            pdf.cell(0, 8, f"©Kancelaria Sejmu s. {number}/{len(pages)}", new_x="LMARGIN", new_y="NEXT")
-            pdf.cell(0, 8, f"- {number} -", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def write(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
@@ -116,6 +82,10 @@ def test_pdf_chunks_cite_units_and_pages(statute_pdf: Path, tmp_path: Path):
         chunks[0].text
         == "Art. 1. Ustawa określa zadania w zakresie pomocy społecznej oraz\nrodzaje świadczeń\nz pomocy społecznej."
     )
+    # The sentence runs from page 1 over the break (its hyphenated word rejoined on page 1) to page 2.
+    (first,) = chunks[0].sentences
+    assert (first.anchor, first.page, first.page_end) == ("art. 1", 1, 2)
+    assert [(s.anchor, s.page) for s in chunks[1].sentences] == [("art. 2 ust. 1", 2), ("art. 2 ust. 2", 2)]
 
 
 def test_prose_pdf_chunks_are_anchored_by_page(tmp_path: Path):

@@ -139,12 +139,6 @@ class FastSearcher(KeywordSearcher):
 
 
 @pytest.fixture
-async def api():
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 def errors() -> list[BaseException | None]:
     """What the error handlers saw (the bot's own handler logs; this one records)."""
     return []

@@ -8,7 +8,8 @@ is printed last, labelled "report only": never choose settings on it.
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/tune_retrieval.py [--model DIR] [--quick]
 
-Vectors are cached under /tmp/pomocnik_tune (keyed by model, role and texts).
+Sources are read from ../shared beside the checkout; vectors are cached under
+data/cache/tune_retrieval (keyed by model, role and texts).
 """
 
 from __future__ import annotations
@@ -27,16 +28,17 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from any directory
 
 from index import fusion, polish
 from index.metrics import mrr_at, ndcg_at, recall_at
 
-SHARED = Path("/work/shared")
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 LQAD = SHARED / "sources/eval/lqad_pl"
 NATURAL = Path(__file__).with_name("natural_questions.jsonl")
-CACHE = Path("/tmp/pomocnik_tune")
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data/models/multilingual-e5-small"
+CACHE = ROOT / "data/cache/tune_retrieval"
+DEFAULT_MODEL = ROOT / "data/models/multilingual-e5-small"
 DEPTH = 100  # candidates kept from each retriever for fusion experiments
 
 Run = list[list[str]]  # per query: ids, best first
@@ -257,7 +259,7 @@ class Encoder:
         else:
             vectors = self._embedder.encode_passages(texts)
         logging.info("embedded %d %s texts in %.0f s (%s)", len(texts), role, time.time() - start, self.tag)
-        CACHE.mkdir(exist_ok=True)
+        CACHE.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
         return vectors
 

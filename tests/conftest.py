@@ -16,6 +16,17 @@ SHARED = ROOT.parent / "shared"
 DEFAULT_MODEL_DIR = ROOT / "data" / "models" / "multilingual-e5-small"
 
 
+# Tests that use these load the real e5 model: slow, whether or not they say so.
+_REAL_MODEL_FIXTURES = frozenset({"model_dir", "real_embedder"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the real model ``slow`` (``make test-fast`` skips them)."""
+    for item in items:
+        if isinstance(item, pytest.Function) and _REAL_MODEL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     """The default model built by `python -m index model build-default` (make test builds it)."""

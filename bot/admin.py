@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from telegram import BotCommand, BotCommandScopeChat, Update
@@ -21,7 +22,7 @@ from telegram.constants import ChatType
 
 from bot import render
 from bot.feedback import Stats
-from bot.handlers import COMMANDS
+from bot.handlers import COMMANDS, chat_of
 from bot.records import Conversation
 from bot.runtime import IndexInfo
 from bot.sending import deliver, reply_html, topic_of, typing_action
@@ -70,8 +71,10 @@ async def post_init(application: App) -> None:
     for admin_id in sorted(settings.admin_ids):
         # Fails with "chat not found" until the admin has written to the bot; harmless.
         await deliver(
-            lambda admin_id=admin_id: application.bot.set_my_commands(
-                (*COMMANDS, *ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id)
+            partial(
+                application.bot.set_my_commands,
+                (*COMMANDS, *ADMIN_COMMANDS),
+                scope=BotCommandScopeChat(admin_id),
             ),
             what=f"setMyCommands for admin chat {admin_id}",
             attempts=2,
@@ -110,7 +113,7 @@ async def repeat(call: Callable[[], object], interval: float, what: str) -> None
 
 async def on_reindex(update: Update, context: Context) -> None:
     """Rebuild the index from the knowledge folder and serve it (admins only)."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     if not await _admin(update, context, "reindex"):
         return
     data = context.bot_data
@@ -230,9 +233,10 @@ def _preview(question: str) -> str:
 
 async def on_forget(update: Update, context: Context) -> None:
     """Delete what is stored about the user (feedback, unanswered questions, chat history)."""
-    user, chat = update.effective_user, update.effective_chat
+    user, chat = update.effective_user, chat_of(update)
+    user_id = user.id if user is not None else chat.id
     sink = context.bot_data.feedback_sink
-    removed = await asyncio.to_thread(sink.forget_user, user.id) if sink is not None else 0
+    removed = await asyncio.to_thread(sink.forget_user, user_id) if sink is not None else 0
     if context.chat_data is not None:
         if chat.type == ChatType.PRIVATE:
             context.chat_data.forget()  # the private chat's history and answer buttons are all theirs
@@ -240,7 +244,7 @@ async def on_forget(update: Update, context: Context) -> None:
             context.chat_data.conversation = Conversation()
     if context.user_data is not None:
         context.user_data.clear()
-    logger.info("user %s asked to be forgotten: %d rows removed", user.id, removed)
+    logger.info("user %s asked to be forgotten: %d rows removed", user_id, removed)
     text = FORGET_DONE.format(count=records(removed)) if removed else FORGET_NOTHING
     await reply_html(context.bot, update, render.render_plain(text))
 

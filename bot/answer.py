@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -120,7 +120,14 @@ _DATE = re.compile(
 class SearchesPassages(Protocol):
     """What ``answer`` needs from ``index.search.Searcher`` / ``HotSearcher``."""
 
-    def search(self, query: str, k: int = 5, kinds=None, statuses=None, on=None) -> list[Hit]: ...
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        kinds: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+        on: date | None = None,
+    ) -> list[Hit]: ...
 
 
 @dataclass(frozen=True)
@@ -491,7 +498,12 @@ def _select(candidates: list[_Candidate]) -> list[_Candidate]:
 
 
 def _compose(
-    question: str, chosen: list[_Candidate], intent: Intent, today: date, confidence: float, extra: dict
+    question: str,
+    chosen: list[_Candidate],
+    intent: Intent,
+    today: date,
+    confidence: float,
+    extra: dict[str, object],
 ) -> Answer:
     """Blocks in reading order, one line per source, citations numbered by first use."""
     groups: dict[str, list[_Candidate]] = {"planned": [], "current": [], "past": []}
@@ -572,7 +584,7 @@ def _join(cands: list[_Candidate]) -> str:
 # ---------------------------------------------------------------- no answer
 
 
-def _no_answer(question: str, hits: list[Hit], extra: dict, confidence: float) -> Answer:
+def _no_answer(question: str, hits: list[Hit], extra: dict[str, object], confidence: float) -> Answer:
     titles = list(dict.fromkeys(hit.chunk.meta.title for hit in hits))[:3]
     return Answer(
         question=question,

@@ -116,7 +116,9 @@ def citation_precision(answer: Mapping[str, object]) -> float:
     A passage supports a sentence when it holds all the sentence's numbers and at
     least half of its longer words. Returns 1.0 for an answer with no cited sentence.
     """
-    passages = {int(c["n"]): fold(str(c.get("passage", ""))) for c in answer.get("citations", [])}  # type: ignore[union-attr]
+    cited = answer.get("citations")
+    citations = cited if isinstance(cited, list) else []
+    passages = {int(c["n"]): fold(str(c.get("passage", ""))) for c in citations}
     body = str(answer.get("text", "")).split("\nŹródła:")[0]
     checked = supported = 0
     for sentence in re.split(r"(?<=[.!?\]])\s+|\n+", body):

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,7 @@ class Stats:
 class FeedbackStore:
     """A small thread-safe SQLite store; open once per process and ``close()`` at shutdown."""
 
-    def __init__(self, path: Path, retention_days: int = 180, clock=time.time) -> None:
+    def __init__(self, path: Path, retention_days: int = 180, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._retention_s = retention_days * 86400

@@ -19,6 +19,8 @@ from datetime import date
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -130,8 +132,8 @@ async def check_access(update: Update, context: Context) -> None:
     if access.is_allowed(user.id if user else None, chat.id if chat else None):
         return
     logger.info("update %s from chat %s refused by the allowlist", update.update_id, chat and chat.id)
-    if update.callback_query:  # a button must always be answered, or it spins
-        await deliver(lambda: update.callback_query.answer(NOT_ALLOWED), what="answerCallbackQuery")
+    if (query := update.callback_query) is not None:  # a button must always be answered, or it spins
+        await deliver(lambda: query.answer(NOT_ALLOWED), what="answerCallbackQuery")
     elif chat and chat.type == ChatType.PRIVATE and _first_refusal(context.bot_data.refused, chat.id):
         await reply_html(context.bot, update, render.render_plain(NOT_ALLOWED))
     raise ApplicationHandlerStop
@@ -172,7 +174,7 @@ async def on_changes(update: Update, context: Context) -> None:
 
 async def on_search(update: Update, context: Context) -> None:
     """Answer /szukaj <fraza> with the raw top passages."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     query = " ".join(context.args or ()).strip()
     if not query:
         await reply_html(context.bot, update, render.render_plain(SEARCH_USAGE))
@@ -198,7 +200,7 @@ async def on_search(update: Update, context: Context) -> None:
 
 async def on_unknown_command(update: Update, context: Context) -> None:
     """Reply to an unknown command with a hint (in groups only when addressed to us)."""
-    message = update.effective_message
+    message = message_of(update)
     command = (message.text or "").split()[0]
     if message.chat.type != ChatType.PRIVATE and not command.lower().endswith(
         f"@{context.bot.username}".lower()
@@ -212,7 +214,7 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 
 async def on_text(update: Update, context: Context) -> None:
     """Answer a question: any text in private chats, mentions and replies in groups."""
-    message = update.effective_message
+    message = message_of(update)
     question = addressed_text(message, context.bot.username, context.bot.id)
     if question is None:
         return
@@ -275,7 +277,7 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 
 async def _within_limits(update: Update, context: Context, text: str) -> bool:
     """False (after telling the user why) for an over-long question or a flooding user."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     if len(text) > MAX_QUESTION_CHARS:
         await reply_html(context.bot, update, render.render_plain(TOO_LONG))
         return False
@@ -318,8 +320,8 @@ async def _record(context: Context, write: Callable[[FeedbackStore], None]) -> N
 
 async def on_passage_button(update: Update, context: Context) -> None:
     """Show the full passage behind a ``[n]`` button."""
-    query = update.callback_query
-    _, number, key = query.data.split(":")
+    query = query_of(update)
+    _, number, key = (query.data or "").split(":")  # the handler's pattern admits only "p:<n>:<key>"
     stored = _stored(context, key)
     citation = next((c for c in stored.citations if c.n == int(number)), None) if stored else None
     if citation is None:
@@ -331,8 +333,8 @@ async def on_passage_button(update: Update, context: Context) -> None:
 
 async def on_feedback_button(update: Update, context: Context) -> None:
     """Record a 👍 or 👎 for an answer."""
-    query = update.callback_query
-    _, sign, key = query.data.split(":")
+    query = query_of(update)
+    _, sign, key = (query.data or "").split(":")  # the handler's pattern admits only "f:<±>:<key>"
     stored = _stored(context, key)
     if stored is None:
         await deliver(lambda: query.answer(STALE_BUTTON), what="answerCallbackQuery")
@@ -354,11 +356,33 @@ async def on_feedback_button(update: Update, context: Context) -> None:
 
 async def on_stale_button(update: Update, context: Context) -> None:
     """Answer any button we cannot serve (old, foreign or malformed data) politely."""
-    await deliver(lambda: update.callback_query.answer(STALE_BUTTON), what="answerCallbackQuery")
+    query = query_of(update)
+    await deliver(lambda: query.answer(STALE_BUTTON), what="answerCallbackQuery")
 
 
 def _stored(context: Context, key: str) -> StoredAnswer | None:
     return context.chat_data.answers.get(key) if context.chat_data is not None else None
+
+
+def message_of(update: Update) -> Message:
+    """The update's message; the handlers that ask are registered for messages only."""
+    if update.effective_message is None:
+        raise ValueError(f"update {update.update_id} carries no message")
+    return update.effective_message
+
+
+def chat_of(update: Update) -> Chat:
+    """The update's chat; every update these handlers serve comes from a chat."""
+    if update.effective_chat is None:
+        raise ValueError(f"update {update.update_id} comes from no chat")
+    return update.effective_chat
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The update's button press; the handlers that ask are registered for buttons only."""
+    if update.callback_query is None:
+        raise ValueError(f"update {update.update_id} carries no button press")
+    return update.callback_query
 
 
 def _chat_data(context: Context) -> ChatData:
@@ -386,7 +410,7 @@ async def on_error(update: object, context: Context) -> None:
     text = next(
         (text for kind, text in ERROR_TEXTS.items() if isinstance(context.error, kind)), GENERIC_ERROR
     )
-    if update.callback_query:
-        await deliver(lambda: update.callback_query.answer(text), what="answerCallbackQuery", attempts=2)
+    if (query := update.callback_query) is not None:
+        await deliver(lambda: query.answer(text), what="answerCallbackQuery", attempts=2)
     elif chat:
         await reply_html(context.bot, update, render.render_plain(text))

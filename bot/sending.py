@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update
@@ -106,7 +107,8 @@ async def send_html(
         last = i == len(messages) - 1
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and i == 0 else None
         message = await deliver(
-            lambda text=text, last=last, reply=reply: bot.send_message(
+            partial(
+                bot.send_message,
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
@@ -128,14 +130,22 @@ def topic_of(update: Update) -> int | None:
     return message.message_thread_id if message is not None and message.is_topic_message else None
 
 
-async def reply_html(bot: Bot, update: Update, messages: Sequence[str], **options: object) -> list[Message]:
-    """``send_html`` to the chat, and the forum topic, that ``update`` came from."""
+async def reply_html(
+    bot: Bot,
+    update: Update,
+    messages: Sequence[str],
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+) -> list[Message]:
+    """``send_html`` to the chat, and the forum topic, that ``update`` came from.
+
+    Raises ``ValueError`` for an update from no chat (nothing to reply to).
+    """
+    if update.effective_chat is None:
+        raise ValueError(f"update {update.update_id} comes from no chat")
     return await send_html(
-        bot,
-        update.effective_chat.id,
-        messages,
-        thread_id=topic_of(update),
-        **options,  # type: ignore[arg-type]
+        bot, update.effective_chat.id, messages, markup=markup, reply_to=reply_to, thread_id=topic_of(update)
     )
 
 

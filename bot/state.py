@@ -111,10 +111,12 @@ def _provided(value: T | None, name: str) -> T:
     return value
 
 
-# The context every handler receives: typed chat and bot data, plain dict user data.
-Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
-# The job queue is not used (no [job-queue] extra); its type is the builder's default.
+# The context every handler receives: typed chat and bot data. User data stays a
+# plain dict (only /zapomnij clears it); the bot's Any is PTB's own annotation.
+Context: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
+# ExtBot[int]: AIORateLimiter takes an int (max retries) per request. The job queue
+# is not used (no [job-queue] extra); its type is the builder's default.
 App: TypeAlias = Application[
-    ExtBot[None], Context, dict[Any, Any], ChatData, BotData, JobQueue[ContextTypes.DEFAULT_TYPE]
+    ExtBot[int], Context, dict[Any, Any], ChatData, BotData, JobQueue[ContextTypes.DEFAULT_TYPE]
 ]
-CONTEXT_TYPES = ContextTypes(context=CallbackContext, chat_data=ChatData, bot_data=BotData)
+CONTEXT_TYPES = ContextTypes(chat_data=ChatData, bot_data=BotData)

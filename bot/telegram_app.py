@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -150,19 +151,22 @@ async def running(application: App, settings: Settings, *, poll_timeout: float =
     Does what ``run`` does, minus signal handling: initialise, ``post_init``, start
     the updater (webhook or polling, as ``settings`` say), and the reverse on exit.
     """
+    updater = application.updater
+    if updater is None:  # build_application always makes one
+        raise ValueError("the application has no updater")
     async with application:
-        await application.post_init(application)
+        await _post_init(application)
         options = webhook_options(settings)
         if options is None:
-            await application.updater.start_polling(
-                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            await updater.start_polling(
+                poll_interval=0.0, timeout=timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES
             )
         else:
-            await application.updater.start_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES)
+            await updater.start_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES)
         await application.start()
         try:
             yield application
         finally:
-            await application.updater.stop()
+            await updater.stop()
             await application.stop()
-            await application.post_shutdown(application)
+            await _post_shutdown(application)

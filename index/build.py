@@ -203,12 +203,13 @@ def _vectors(
     """Vectors in chunk order and how many were reused."""
     matrix = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     missing: list[int] = []
+    reusable = previous.vectors if previous else None
     for row, chunk in enumerate(chunks):
-        old = previous.inputs.get(chunk.id) if previous and previous.vectors is not None else None
+        old = previous.inputs.get(chunk.id) if previous and reusable is not None else None
         # The id hashes the passage text, not the title prepended for the embedder,
         # so a retitled document must be re-embedded even when its ids stay.
-        if old is not None and old[0] == chunk.embed_text:
-            matrix[row] = previous.vectors[old[1]]  # type: ignore[union-attr]
+        if old is not None and reusable is not None and old[0] == chunk.embed_text:
+            matrix[row] = reusable[old[1]]
         else:
             missing.append(row)
     if missing:

@@ -31,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         settings = _settings(args)
-        return args.run(args, settings)
+        code: int = args.run(args, settings)
+        return code
     except (PomocnikError, ValidationError) as error:
         print(f"Błąd: {describe_error(error)}", file=sys.stderr)
         return EXIT_ERROR

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import yaml
 
 from index.cleaning import clean_pdf_pages, clean_text
@@ -171,12 +172,19 @@ def decode_text(data: bytes, path: Path | str) -> str:
     """Decode UTF-8 (with or without BOM), else whichever of cp1250 and ISO-8859-2 reads as Polish.
 
     The two Central European code pages differ exactly on ą ś ź Ą Ś Ź (and a
-    few symbols), so the one that yields more Polish letters wins.
+    few symbols), so the one that yields more Polish letters wins; charset-normalizer
+    cannot tell them apart (it reads ISO-8859-2 Polish as cp1252), so it is asked
+    only about files with NUL bytes, which are text only in UTF-16/32 (Windows
+    "Unicode" saves) and which it recognises reliably.
 
     Raises:
         InvalidDocument: binary content, or bytes that read as Polish in neither.
     """
     if b"\x00" in data:
+        guess = charset_normalizer.from_bytes(data).best()
+        if guess is not None and guess.encoding.startswith(("utf_16", "utf_32")):
+            log.debug("%s decoded as %s", path, guess.encoding)
+            return str(guess)
         raise InvalidDocument(path, "zawartość binarna (bajty NUL), to nie jest plik tekstowy")
     try:
         return data.decode("utf-8-sig")

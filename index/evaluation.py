@@ -308,9 +308,10 @@ def _rank(rank: int | None) -> str:
 def load_run(path: Path) -> dict[str, Any] | None:
     """A saved run, or None when there is none (or it cannot be read)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        run: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return run
 
 
 def save_run(path: Path, record: Mapping[str, Any]) -> None:
@@ -353,7 +354,8 @@ class CachedPassageEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Delegated to the model, uncached."""
-        return self._embedder.encode_queries(texts)
+        vectors: np.ndarray = self._embedder.encode_queries(texts)
+        return vectors
 
     def encode_passages(
         self, texts: Sequence[str], batch_size: int = 32, progress: bool = False

@@ -105,8 +105,10 @@ def parse_unit_refs(text: str) -> list[UnitRef]:
             level_depth = LEVELS.index(level)
             if level_depth <= depth:
                 break  # "art. 7 pkt 1 i pkt 2": a new sibling, not a deeper unit
-            label = re.search(_QUERY_PARTS[level], part.group(level), re.IGNORECASE).group(1)
-            ref, depth, position = ref.child(level, label), level_depth, part.end()
+            label = re.search(_QUERY_PARTS[level], part.group(level), re.IGNORECASE)
+            if label is None:  # cannot happen: the same pattern just matched inside _REF_PART
+                break
+            ref, depth, position = ref.child(level, label.group(1)), level_depth, part.end()
         refs.append(ref)
     return refs
 

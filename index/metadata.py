@@ -63,8 +63,8 @@ def parse_meta(raw: dict[str, Any], path: Path | str) -> DocumentMeta:
     }
     return DocumentMeta(
         title=str(raw["title"]).strip(),
-        kind=kind,  # type: ignore[arg-type]  # checked against KINDS above
-        status=status,  # type: ignore[arg-type]  # checked against STATUSES above
+        kind=kind,  # checked against KINDS above
+        status=status,  # checked against STATUSES above
         source_url=str(raw["source_url"]).strip(),
         act=texts["act"],
         published=texts["published"],

@@ -74,7 +74,8 @@ def export_onnx(model_dir: Path, target: Path | None = None) -> Path:
             self.model = model
 
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-            return self.model(**dict(zip(names, inputs))).last_hidden_state
+            hidden: torch.Tensor = self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
+            return hidden
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".onnx-export-", dir=target.parent) as tmp:

@@ -6,8 +6,8 @@ can always be traced back to its passage and its file.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Literal, get_args
 
 Kind = Literal[
@@ -41,9 +41,10 @@ class DocumentMeta:
     source_url: str
     act: str | None = None
     published: str | None = None  # publication reference, e.g. "Dz.U. 2025 poz. 1214"
-    date: date | None = None
-    effective_from: date | None = None
-    effective_to: date | None = None
+    # dt.date, not date: the field named ``date`` would shadow the type for the next two.
+    date: dt.date | None = None
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
     language: str = "pl"
     extra: dict[str, str] = field(default_factory=dict)  # place, organiser, speakers, draft id …
 

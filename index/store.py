@@ -86,7 +86,7 @@ class IndexStore:
         """The manifest of a finished version; raises ``IndexNotBuilt`` if it is missing."""
         path = self.version_path(version) / MANIFEST
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise IndexNotBuilt(
                 f"Wersja indeksu {version} w {self.root} jest niekompletna: zbuduj indeks ponownie "
@@ -106,7 +106,8 @@ class IndexStore:
 
     def read_vectors(self, version: str) -> np.ndarray:
         """The raw vectors of ``version``, memory-mapped (read-only)."""
-        return np.load(self.version_path(version) / VECTORS_RAW, mmap_mode="r")
+        vectors: np.ndarray = np.load(self.version_path(version) / VECTORS_RAW, mmap_mode="r")
+        return vectors
 
     def load_current(self) -> LoadedIndex:
         """Load the serving version.

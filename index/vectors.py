@@ -77,19 +77,21 @@ class VectorIndex:
         matrix = _as_matrix(vectors)
         chosen: VectorKind = kind or ("flat" if len(matrix) <= FLAT_LIMIT else "ivf")
         dim = matrix.shape[1]
+        index: faiss.Index
         if chosen == "flat":
             index = faiss.IndexFlatIP(dim)
         elif chosen == "ivf":
             index = _trained_ivf(matrix)
         elif chosen == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index = hnsw
         else:
             raise ValueError(f"unknown vector index kind {chosen!r} (allowed: {', '.join(VECTOR_KINDS)})")
         if len(matrix):
             index.add(matrix)
         if chosen == "ivf":
-            index.make_direct_map()  # row → vector lookups for ``vectors_at``
+            faiss.extract_index_ivf(index).make_direct_map()  # row → vector lookups for ``vectors_at``
         result = cls(index, chosen)
         result._tune()
         log.debug("Built %s vector index: %d × %d", chosen, len(matrix), dim)
@@ -140,18 +142,25 @@ class VectorIndex:
         # trusted to the file: faiss does not store efSearch, and a file written
         # under other constants should search with the current ones.
         if self.kind == "hnsw":
-            self._index.hnsw.efSearch = HNSW_EF_SEARCH
+            self._hnsw().hnsw.efSearch = HNSW_EF_SEARCH
         elif self.kind == "ivf":
             ivf = faiss.extract_index_ivf(self._index)
             ivf.nprobe = min(IVF_NPROBE, ivf.nlist)
             if ivf.direct_map.no():  # written without one: rebuild it for ``vectors_at``
                 ivf.make_direct_map()
 
+    def _hnsw(self) -> faiss.IndexHNSWFlat:
+        """The index as the HNSW graph it is (``kind == "hnsw"``)."""
+        index = faiss.downcast_index(self._index)
+        if not isinstance(index, faiss.IndexHNSWFlat):
+            raise TypeError(f"a {self.kind} vector index is not an HNSW graph")
+        return index
+
     @property
     def search_params(self) -> dict[str, int]:
         """The search-time parameters in force (efSearch or nprobe), for checks and reports."""
         if self.kind == "hnsw":
-            return {"efSearch": int(faiss.downcast_index(self._index).hnsw.efSearch)}
+            return {"efSearch": int(self._hnsw().hnsw.efSearch)}
         if self.kind == "ivf":
             ivf = faiss.extract_index_ivf(self._index)
             return {"nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}

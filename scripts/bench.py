@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ def bench_search(store: IndexStore, embedder: Any, queries: list[str]) -> dict[s
     def dense(q: str) -> object:
         return loaded.vectors.search(embedder.encode_queries([q]), 10)
 
-    steps = {
+    steps: dict[str, Callable[[str], object]] = {
         "embedding": lambda q: embedder.encode_queries([q]),
         "embedding_pytorch": lambda q: embedder.encode_queries_with_model([q]),
         "floor": floor,
@@ -232,7 +233,8 @@ def bench_throughput(index_dir: Path, quick: bool) -> dict[str, Any]:
         command.append("--quick")
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     try:
-        return json.loads(done.stdout)
+        report: dict[str, Any] = json.loads(done.stdout)
+        return report
     except ValueError:
         log.error("load_test failed (exit %s): %s", done.returncode, done.stderr[-2000:])
         return {"error": f"load_test exited {done.returncode}", "stderr_tail": done.stderr[-500:]}

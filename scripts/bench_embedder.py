@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ours = load_embedder(str(args.model))
 
     def count(text: str) -> int:
-        return e5.token_count(text, False)
+        return int(e5.token_count(text, False))
 
     short = make_passages(n_short, 20, count, seed=1)
     long = make_passages(n_long, 200, count, seed=2)

@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -187,7 +188,7 @@ def measure_synthetic(
     kinds: tuple[str, ...] = ("flat", "ivf"),
     base: np.ndarray | None = None,
     queries: np.ndarray | None = None,
-) -> Iterator[dict]:
+) -> Iterator[dict[str, Any]]:
     """The flat scan vs approximate kinds, on random vectors or (given ``base``) realistic ones.
 
     Without ``base`` the corpus and the queries are random unit vectors; with it the
@@ -255,7 +256,7 @@ def question_texts() -> list[str]:
     return list(QUESTIONS) + [question.question for question in load_dev_questions(DEV_QUESTIONS)]
 
 
-def replicated_index(shipped: LoadedIndex, size: int, model_id: str, dim: int) -> tuple[LoadedIndex, dict]:
+def replicated_index(shipped: LoadedIndex, size: int, model_id: str, dim: int) -> tuple[LoadedIndex, dict[str, Any]]:
     """An in-memory ``LoadedIndex`` of ``size`` chunks built from the shipped one.
 
     Row r holds shipped chunk ``r % n`` under a new id, a realistic vector

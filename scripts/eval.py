@@ -19,7 +19,6 @@ import argparse
 import json
 import logging
 import os
-import statistics
 import sys
 import time
 from datetime import date
@@ -46,6 +45,7 @@ from bot.evaluation import (  # noqa: E402
 from index import evaluation as ev  # noqa: E402
 from index.chunking import chunk_document  # noqa: E402
 from index.documents import load_folder  # noqa: E402
+from index.metrics import percentile  # noqa: E402
 from index.records import Chunk  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 
@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------- retrieval
 
 
-def _retrieval(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict, str]:
+def _retrieval(
+    args: argparse.Namespace, settings: IndexSettings, embedder: Any
+) -> tuple[dict[str, Any], str]:
     from index.build import build_in_memory
 
     if args.dataset == "lqad-pl":
@@ -137,7 +139,9 @@ def _knowledge_chunks(args: argparse.Namespace, settings: IndexSettings) -> list
 # ---------------------------------------------------------------- answers
 
 
-def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict, str]:
+def _answers(
+    args: argparse.Namespace, settings: IndexSettings, embedder: Any
+) -> tuple[dict[str, Any], str]:
     from bot.answer import answer
     from bot.plain import answer_to_json
     from index.build import build_in_memory
@@ -170,7 +174,8 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         latencies.append((time.perf_counter() - started) * 1000)
         reply = answer_to_json(result)
         # The JSON form names chunks only; scoring the expected document needs doc ids.
-        for cited, citation in zip(reply["citations"], result.citations):  # type: ignore[arg-type]
+        cited_list = reply["citations"] if isinstance(reply["citations"], list) else []
+        for cited, citation in zip(cited_list, result.citations, strict=True):
             cited.setdefault("doc_id", citation.doc_id)
         pairs.append((question, reply))
         rows.append(_question_row(question, reply))
@@ -196,8 +201,8 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         "anchor_citations": len(anchors),
         "refusal_rate": round(scores.refusal_rate, 4),
         "false_refusals": scores.false_refusals,
-        "latency_ms_p50": round(statistics.median(latencies), 2),
-        "latency_ms_p95": round(ev.percentile(latencies, 95), 2),
+        "latency_ms_p50": round(percentile(latencies, 50), 2),
+        "latency_ms_p95": round(percentile(latencies, 95), 2),
         "failing": [row["id"] for row in rows if not row["passed"]],
         "model": embedder.model_id,
         "quick": args.quick,
@@ -216,7 +221,9 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
         row["passed"] = not answered
         return row
     row["fact"] = (
-        answered and bool(question.expected_fact) and contains_fact(reply["text"], question.expected_fact)
+        answered
+        and bool(question.expected_fact)
+        and contains_fact(reply["text"], question.expected_fact or "")
     )
     row["cited"] = cites_expected(reply["citations"], question.expected_doc, question.expected_anchor)
     row["precision"] = round(citation_precision(reply), 3) if answered else None

@@ -104,7 +104,7 @@ async def drive(settings: Settings, users: int, questions: int, timeout: float) 
                     await api.push(update)
                     try:
                         await api.wait_for(
-                            lambda c: (
+                            lambda c: bool(
                                 c.method == "sendMessage"
                                 and c.params.get("_ok")
                                 and c.params.get("chat_id") == chat_id

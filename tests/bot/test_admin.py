@@ -37,18 +37,6 @@ USER = 2
 MAX_BYTES = 20_000_000
 
 
-def write_doc(root: Path, name: str, title: str, body: str) -> Path:
-    """A Markdown knowledge file with front matter."""
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f'---\ntitle: "{title}"\nkind: statute_summary\nstatus: in_force\n'
-        f'source_url: "https://example.org/{path.stem}"\n---\n{body}\n',
-        encoding="utf-8",
-    )
-    return path
-
-
 class GatedEmbedder(HashingEmbedder):
     """Embeds passages only once ``gate`` is set, so a build can be held mid-way."""
 
@@ -63,28 +51,30 @@ class GatedEmbedder(HashingEmbedder):
 
 
 @pytest.fixture
-async def api():
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
-def knowledge(tmp_path) -> Path:
+def knowledge(tmp_path, write_doc) -> Path:
     root = tmp_path / "knowledge"
     write_doc(
         root,
         "zasilek-staly.md",
-        "Zasiłek stały",
         "## Komu przysługuje\nZasiłek stały przysługuje "
         "pełnoletniej osobie samotnie gospodarującej, niezdolnej do pracy z powodu wieku.",
+        title="Zasiłek stały",
+        kind="statute_summary",
     )
     write_doc(
         root,
         "zasilek-celowy.md",
-        "Zasiłek celowy",
         "## Na co\nZasiłek celowy może być przyznany na zakup żywności, leków i leczenia, opału, odzieży.",
+        title="Zasiłek celowy",
+        kind="statute_summary",
     )
-    write_doc(root, "stary.md", "Dokument do usunięcia", "## Treść\nTen dokument zostanie usunięty z bazy.")
+    write_doc(
+        root,
+        "stary.md",
+        "## Treść\nTen dokument zostanie usunięty z bazy.",
+        title="Dokument do usunięcia",
+        kind="statute_summary",
+    )
     return root
 
 
@@ -128,10 +118,10 @@ def shown(call: Call) -> str:
 # --- admin commands -----------------------------------------------------------------------
 
 
-async def test_reindex_and_stats_are_refused_to_non_admins(api, tmp_path, runtime_for, knowledge):
+async def test_reindex_and_stats_are_refused_to_non_admins(api, tmp_path, runtime_for, knowledge, write_doc):
     async with bot(api, tmp_path, runtime_for) as app:
         version = app.bot_data.runtime.searcher.version
-        write_doc(knowledge, "nowy.md", "Nowy", "## Nowe\nNowa treść.")
+        write_doc(knowledge, "nowy.md", "## Nowe\nNowa treść.", title="Nowy", kind="statute_summary")
         for command in ("/reindex", "/stats"):
             [reply] = await say(api, command, USER)
             assert shown(reply) == admin.ADMIN_ONLY
@@ -141,7 +131,7 @@ async def test_reindex_and_stats_are_refused_to_non_admins(api, tmp_path, runtim
 
 
 async def test_admin_reindex_reports_changes_and_serves_the_new_version(
-    api, tmp_path, runtime_for, knowledge
+    api, tmp_path, runtime_for, knowledge, write_doc
 ):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0) as app:
         runtime = app.bot_data.runtime
@@ -149,14 +139,16 @@ async def test_admin_reindex_reports_changes_and_serves_the_new_version(
         write_doc(
             knowledge,
             "nowy/bon-opalowy.md",
-            "Bon opałowy",
             "## Bon\nBon opałowy wypłaca gmina gospodarstwom ogrzewanym drewnem kominkowym.",
+            title="Bon opałowy",
+            kind="statute_summary",
         )
         write_doc(
             knowledge,
             "zasilek-celowy.md",
-            "Zasiłek celowy",
             "## Na co\nZasiłek celowy może być przyznany także na pokrycie kosztów pogrzebu.",
+            title="Zasiłek celowy",
+            kind="statute_summary",
         )
         (knowledge / "stary.md").unlink()
         (knowledge / "zepsuty.md").write_text("bez metadanych\n", encoding="utf-8")
@@ -177,9 +169,9 @@ async def test_admin_reindex_reports_changes_and_serves_the_new_version(
         assert hit.chunk.doc_id == "nowy/bon-opalowy.md"
 
 
-def test_reindex_summary_gives_skipped_files_polish_reasons(tmp_path):
+def test_reindex_summary_gives_skipped_files_polish_reasons(tmp_path, write_doc):
     knowledge = tmp_path / "knowledge"
-    write_doc(knowledge, "dobry.md", "Dobry", "## Treść\nZasiłek stały.")
+    write_doc(knowledge, "dobry.md", "## Treść\nZasiłek stały.", title="Dobry", kind="statute_summary")
     (knowledge / "pusty.md").write_bytes(b"")
     (knowledge / "raport.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     (knowledge / "raport.pdf.meta.yaml").write_text(
@@ -205,9 +197,13 @@ def test_reindex_summary_gives_skipped_files_polish_reasons(tmp_path):
     assert "'obowiązuje' (dozwolone: " in skipped[1]
 
 
-async def test_second_reindex_while_building_is_refused(api, tmp_path, runtime_for, knowledge, embedder):
+async def test_second_reindex_while_building_is_refused(
+    api, tmp_path, runtime_for, knowledge, embedder, write_doc
+):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0) as app:
-        write_doc(knowledge, "nowy.md", "Nowy", "## Nowe\nNowa treść do osadzenia.")
+        write_doc(
+            knowledge, "nowy.md", "## Nowe\nNowa treść do osadzenia.", title="Nowy", kind="statute_summary"
+        )
         embedder.gate.clear()  # the build will wait inside embedding
         [started] = await say(api, "/reindex", ADMIN)
         assert shown(started) == admin.REINDEX_STARTED
@@ -267,10 +263,18 @@ async def test_admin_commands_are_shown_only_in_admin_chats(api, tmp_path, runti
 # --- index watch --------------------------------------------------------------------------
 
 
-async def test_index_watch_serves_a_version_built_elsewhere(api, tmp_path, runtime_for, knowledge, embedder):
+async def test_index_watch_serves_a_version_built_elsewhere(
+    api, tmp_path, runtime_for, knowledge, embedder, write_doc
+):
     async with bot(api, tmp_path, runtime_for, index_check_seconds=0.1) as app:
         runtime = app.bot_data.runtime
-        write_doc(knowledge, "nowy.md", "Nowy", "## Nowe\nDodatek węglowy dla gospodarstw domowych.")
+        write_doc(
+            knowledge,
+            "nowy.md",
+            "## Nowe\nDodatek węglowy dla gospodarstw domowych.",
+            title="Nowy",
+            kind="statute_summary",
+        )
         report = await asyncio.to_thread(
             build_index, knowledge, IndexStore(tmp_path / "index"), embedder, MAX_BYTES
         )

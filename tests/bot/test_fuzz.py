@@ -139,12 +139,6 @@ class FastSearcher(KeywordSearcher):
 
 
 @pytest.fixture
-async def api():
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 def errors() -> list[BaseException | None]:
     """What the error handlers saw (the bot's own handler logs; this one records)."""
     return []
@@ -185,6 +179,7 @@ def _issued(api: FakeBotApi) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.slow  # 1,000 updates through the real Application and the fake Bot API
 @settings(
     max_examples=1000,
     deadline=None,

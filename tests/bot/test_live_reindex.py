@@ -70,12 +70,6 @@ def folders(base, tmp_path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as server:
-        yield server
-
-
 def copy_doc(knowledge: Path, name: str) -> None:
     target = knowledge / name
     target.parent.mkdir(parents=True, exist_ok=True)

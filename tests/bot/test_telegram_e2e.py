@@ -25,12 +25,6 @@ QUESTION = "Komu przysługuje zasiłek stały?"
 
 
 @pytest.fixture
-async def api():
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 def searcher() -> KeywordSearcher:
     return KeywordSearcher()
 

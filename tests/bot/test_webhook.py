@@ -5,10 +5,9 @@ from __future__ import annotations
 import socket
 
 import aiohttp
-import pytest
 
 from bot.telegram_app import build_application, running, webhook_options
-from tests.bot.fake_bot_api import FakeBotApi, text_update
+from tests.bot.fake_bot_api import text_update
 from tests.bot.html_check import visible_text
 from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
 
@@ -20,12 +19,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotApi() as server:
-        yield server
 
 
 async def test_webhook_receives_signed_updates_and_rejects_a_wrong_secret(api, tmp_path):

@@ -137,7 +137,15 @@ BAD: dict[str, tuple[bytes, str | None, tuple[str, ...]]] = {
     "table.xlsx": (b"PK\x03\x04 arkusz", SIDECAR, ("nieobsługiwany typ pliku", "'.xlsx'")),
 }
 
-GOOD = ["good.md", "good.txt", "good.pdf", "good.html", "good.docx", "sub/good_cp1250.txt"]
+GOOD = [
+    "good.md",
+    "good.txt",
+    "good.pdf",
+    "good.html",
+    "good.docx",
+    "sub/good_cp1250.txt",
+    "sub/good_utf16.txt",
+]
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +171,8 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "good.docx.meta.yaml").write_text(SIDECAR, encoding="utf-8")
     (root / "sub").mkdir()
     (root / "sub" / "good_cp1250.txt").write_bytes((GOOD_FRONT + "Świadczenia — źródło.").encode("cp1250"))
+    # Notepad's "Unicode": UTF-16 with a BOM, full of NUL bytes, still text.
+    (root / "sub" / "good_utf16.txt").write_bytes((GOOD_FRONT + "Zażółć gęślą jaźń.").encode("utf-16"))
     return root
 
 
@@ -179,6 +189,8 @@ def test_every_good_document_loads(result):
     assert sorted(d.id for d in result.documents) == sorted(GOOD)
     cp1250 = next(d for d in result.documents if d.id == "sub/good_cp1250.txt")
     assert cp1250.text == "Świadczenia — źródło."
+    utf16 = next(d for d in result.documents if d.id == "sub/good_utf16.txt")
+    assert utf16.text == "Zażółć gęślą jaźń."
 
 
 def test_each_bad_file_gets_exactly_one_error_naming_it(result):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,24 +16,6 @@ from index.store import IndexStore
 from tests.fakes import HashingEmbedder
 
 MAX_BYTES = 1_000_000
-
-
-def write_doc(root: Path, name: str, body: str, title: str = "", **meta: str) -> Path:
-    """A Markdown file with YAML front matter in the knowledge folder ``root``."""
-    fields = {
-        "title": title or name,
-        "kind": "guide",
-        "status": "in_force",
-        "source_url": f"https://example.org/{name}",
-        **meta,
-    }
-    front = "\n".join(
-        f"{key}: {value!r}" if isinstance(value, str) else f"{key}: {value}" for key, value in fields.items()
-    )
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"---\n{front}\n---\n\n{body}\n", encoding="utf-8")
-    return path
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -51,7 +33,7 @@ class CountingEmbedder(HashingEmbedder):
 
 
 @pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
+def knowledge(tmp_path: Path, write_doc: Callable[..., Path]) -> Path:
     root = tmp_path / "knowledge"
     write_doc(
         root,
@@ -150,7 +132,9 @@ def test_deleted_file_vanishes_from_both_sides(knowledge: Path, tmp_path: Path) 
     assert hits and all(h.chunk.doc_id != "sub/mieszkanie.md" for h in hits)
 
 
-def test_replaced_content_leaves_no_stale_chunks(knowledge: Path, tmp_path: Path) -> None:
+def test_replaced_content_leaves_no_stale_chunks(
+    knowledge: Path, tmp_path: Path, write_doc: Callable[..., Path]
+) -> None:
     store, embedder = IndexStore(tmp_path / "index"), HashingEmbedder()
     build(knowledge, store, embedder)
     write_doc(knowledge, "odwolanie.md", "Skargę na decyzję wnosi się do sądu administracyjnego.")
@@ -170,7 +154,9 @@ def test_changed_model_re_embeds_everything(knowledge: Path, tmp_path: Path) -> 
     assert store.load_current().vectors.dim == 32
 
 
-def test_retitled_document_is_re_embedded(knowledge: Path, tmp_path: Path) -> None:
+def test_retitled_document_is_re_embedded(
+    knowledge: Path, tmp_path: Path, write_doc: Callable[..., Path]
+) -> None:
     store = IndexStore(tmp_path / "index")
     build(knowledge, store, CountingEmbedder())
     write_doc(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,21 +23,8 @@ from tests.fakes import HashingEmbedder
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_doc(root: Path, name: str, body: str, **meta: str) -> None:
-    fields = {
-        "title": name,
-        "kind": "guide",
-        "status": "in_force",
-        "source_url": f"https://example.org/{name}",
-        **meta,
-    }
-    front = "\n".join(f"{key}: {value!r}" for key, value in fields.items())
-    root.mkdir(parents=True, exist_ok=True)
-    (root / name).write_text(f"---\n{front}\n---\n\n{body}\n", encoding="utf-8")
-
-
 @pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
+def knowledge(tmp_path: Path, write_doc: Callable[..., Path]) -> Path:
     root = tmp_path / "knowledge"
     write_doc(root, "zasilek.md", "Zasiłek stały przysługuje osobie niezdolnej do pracy z powodu wieku.")
     write_doc(
@@ -162,7 +150,7 @@ sys.exit(main(sys.argv[3:]))
 
 @pytest.mark.parametrize("phase", ["embedding", "writing", "switching"])
 def test_sigkill_mid_build_leaves_the_old_version_serving(
-    knowledge: Path, tmp_path: Path, phase: str
+    knowledge: Path, tmp_path: Path, phase: str, write_doc: Callable[..., Path]
 ) -> None:
     index_dir = tmp_path / "index"
     assert run("build", "--knowledge", knowledge, "--index-dir", index_dir) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -36,16 +37,18 @@ CONFERENCE = (
 )
 
 
-def write_doc(root: Path, name: str, body: str, **meta: str) -> None:
-    fields = {"kind": "statute", "status": "in_force", "source_url": f"https://example.org/{name}", **meta}
-    front = "\n".join(f"{key}: {value!r}" for key, value in fields.items())
-    (root / name).write_text(f"---\n{front}\n---\n\n{body}\n", encoding="utf-8")
-
-
-def write_knowledge(root: Path) -> Path:
+def write_knowledge(root: Path, write_doc: Callable[..., Path]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     title_7 = "Ustawa o pomocy społecznej art. 7"
-    write_doc(root, "ups-7.md", ART_7.format("domowej"), title=title_7, act=UPS, effective_from="2023-06-22")
+    write_doc(
+        root,
+        "ups-7.md",
+        ART_7.format("domowej"),
+        title=title_7,
+        act=UPS,
+        effective_from="2023-06-22",
+        kind="statute",
+    )
     write_doc(
         root,
         "ups-7-dawny.md",
@@ -55,10 +58,13 @@ def write_knowledge(root: Path) -> Path:
         status="historical",
         effective_to="2023-06-21",
         date="2021-01-01",
+        kind="statute",
     )
-    write_doc(root, "ups-8.md", ART_8, title="Ustawa o pomocy społecznej art. 8", act=UPS)
+    write_doc(root, "ups-8.md", ART_8, title="Ustawa o pomocy społecznej art. 8", act=UPS, kind="statute")
     write_doc(root, "ups-8-kopia.md", ART_8, title="Kopia art. 8 w poradniku", kind="guide")
-    write_doc(root, "kpa-7.md", KPA_7, title="Kodeks postępowania administracyjnego art. 7", act=KPA)
+    write_doc(
+        root, "kpa-7.md", KPA_7, title="Kodeks postępowania administracyjnego art. 7", act=KPA, kind="statute"
+    )
     write_doc(
         root, "konferencja.md", CONFERENCE, title="Konferencja ROPS", kind="conference", date="2019-05-10"
     )
@@ -71,10 +77,12 @@ def embedder() -> HashingEmbedder:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory, embedder: HashingEmbedder) -> LoadedIndex:
+def loaded(
+    tmp_path_factory: pytest.TempPathFactory, embedder: HashingEmbedder, write_doc: Callable[..., Path]
+) -> LoadedIndex:
     tmp = tmp_path_factory.mktemp("search")
     store = IndexStore(tmp / "index")
-    build_index(write_knowledge(tmp / "knowledge"), store, embedder, 1_000_000)
+    build_index(write_knowledge(tmp / "knowledge", write_doc), store, embedder, 1_000_000)
     return store.load_current()
 
 
@@ -109,7 +117,7 @@ def test_unit_without_act_boosts_every_act_holding_it(searcher: Searcher) -> Non
 
 
 def test_a_unit_matching_many_acts_boosts_only_the_closest(
-    tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch, write_doc: Callable[..., Path]
 ) -> None:
     topics = [
         "gospodarki odpadami",
@@ -130,6 +138,7 @@ def test_a_unit_matching_many_acts_boosts_only_the_closest(
             f"Art. 7. Przepisy w sprawie {topic} stosuje się odpowiednio.",
             title=f"Ustawa nr {n}",
             act=f"ustawa nr {n} o sprawach {topic}",
+            kind="statute",
         )
     store = IndexStore(tmp_path / "index")
     build_index(tmp_path, store, embedder, 1_000_000)
@@ -238,8 +247,10 @@ def test_named_years_read_a_glued_r(query: str, years: set[int]) -> None:
 # ---------------------------------------------------------------- HotSearcher
 
 
-def test_hot_searcher_swaps_without_failing_searches(tmp_path: Path, embedder: HashingEmbedder) -> None:
-    knowledge = write_knowledge(tmp_path / "knowledge")
+def test_hot_searcher_swaps_without_failing_searches(
+    tmp_path: Path, embedder: HashingEmbedder, write_doc: Callable[..., Path]
+) -> None:
+    knowledge = write_knowledge(tmp_path / "knowledge", write_doc)
     store = IndexStore(tmp_path / "index")
     build_index(knowledge, store, embedder, 1_000_000)
     hot = HotSearcher(store, embedder)
@@ -281,9 +292,12 @@ def test_hot_searcher_swaps_without_failing_searches(tmp_path: Path, embedder: H
 
 
 def test_hot_searcher_keeps_serving_when_a_new_version_is_broken(
-    tmp_path: Path, embedder: HashingEmbedder, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    embedder: HashingEmbedder,
+    caplog: pytest.LogCaptureFixture,
+    write_doc: Callable[..., Path],
 ) -> None:
-    knowledge = write_knowledge(tmp_path / "knowledge")
+    knowledge = write_knowledge(tmp_path / "knowledge", write_doc)
     store = IndexStore(tmp_path / "index")
     good = build_index(knowledge, store, embedder, 1_000_000).version
     hot = HotSearcher(store, embedder)
@@ -294,18 +308,22 @@ def test_hot_searcher_keeps_serving_when_a_new_version_is_broken(
     assert hot.search("art. 7 kpa", k=1)[0].chunk.doc_id == "kpa-7.md"
 
 
-def test_hot_searcher_waits_for_a_first_index(tmp_path: Path, embedder: HashingEmbedder) -> None:
+def test_hot_searcher_waits_for_a_first_index(
+    tmp_path: Path, embedder: HashingEmbedder, write_doc: Callable[..., Path]
+) -> None:
     store = IndexStore(tmp_path / "index")
     hot = HotSearcher(store, embedder)
     with pytest.raises(IndexNotBuilt, match="python -m index build"):
         hot.search("art. 7")
-    build_index(write_knowledge(tmp_path / "knowledge"), store, embedder, 1_000_000)
+    build_index(write_knowledge(tmp_path / "knowledge", write_doc), store, embedder, 1_000_000)
     assert hot.search("art. 7 kpa", k=1)[0].chunk.doc_id == "kpa-7.md"
 
 
-def test_hot_searcher_says_why_it_serves_nothing(tmp_path: Path, embedder: HashingEmbedder) -> None:
+def test_hot_searcher_says_why_it_serves_nothing(
+    tmp_path: Path, embedder: HashingEmbedder, write_doc: Callable[..., Path]
+) -> None:
     store = IndexStore(tmp_path / "index")
-    build_index(write_knowledge(tmp_path / "knowledge"), store, embedder, 1_000_000)
+    build_index(write_knowledge(tmp_path / "knowledge", write_doc), store, embedder, 1_000_000)
     hot = HotSearcher(store, HashingEmbedder(dim=256, model_id="another-model"))
     with pytest.raises(IndexNotBuilt, match="another-model"):
         hot.search("art. 7")
@@ -315,10 +333,10 @@ def test_hot_searcher_says_why_it_serves_nothing(tmp_path: Path, embedder: Hashi
 
 
 @pytest.fixture(scope="module")
-def real_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Searcher:  # type: ignore[no-untyped-def]
+def real_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder, write_doc) -> Searcher:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("real")
     store = IndexStore(tmp / "index")
-    build_index(write_knowledge(tmp / "knowledge"), store, real_embedder, 1_000_000)
+    build_index(write_knowledge(tmp / "knowledge", write_doc), store, real_embedder, 1_000_000)
     return Searcher(store.load_current(), real_embedder)
 
 

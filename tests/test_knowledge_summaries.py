@@ -54,10 +54,6 @@ DERIVED_AMOUNTS = {
     "82,30": "10% z 823 zł (art. 106 ust. 3a u.p.s.)",
     "1313": "130% z 1010 zł (art. 37 u.p.s.)",
     "505": "50% z 1010 zł (art. 38 u.p.s.)",
-    "3030": "300% z 1010 zł (próg opłaty krewnych za DPS, art. 61 ust. 2 pkt 2 lit. a u.p.s.)",
-    "2469": "300% z 823 zł (próg opłaty krewnych za DPS, art. 61 ust. 2 pkt 2 lit. b u.p.s.)",
-    "2020": "200% z 1010 zł (próg programu „Posiłek w szkole i w domu”)",
-    "1646": "200% z 823 zł (próg programu „Posiłek w szkole i w domu”)",
 }
 DERIVED_DATES = {  # last day of a period = the day before the next sourced start date
     date(2012, 9, 30),

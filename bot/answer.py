@@ -76,7 +76,15 @@ HEADING_PAST = "Przepisy nieaktualne:"
 
 # Folded words that carry no topic: question words, pronouns, auxiliaries.
 _STOPWORDS = frozenset(
-    ["a", "aby", "albo", "ale", "bo", "by", "byc", "byl", "byla", "bylo", "co", "czy", "czyli", "dla", "do", "gdy", "gdzie", "i", "ich", "ile", "im", "ja", "jak", "jaka", "jaki", "jakie", "jakich", "jakim", "jakiej", "jako", "je", "jego", "jej", "jest", "jesli", "jezeli", "juz", "kiedy", "kto", "ktora", "ktore", "ktory", "ktorych", "ma", "maja", "mam", "mi", "mie", "miec", "mnie", "moze", "mozna", "musi", "musimy", "my", "na", "nad", "nalezy", "nam", "nas", "nie", "niz", "no", "o", "od", "oraz", "po", "pod", "przez", "przy", "sa", "sie", "si", "sobie", "ta", "tak", "tam", "te", "tego", "tej", "ten", "to", "trzeba", "tu", "tylko", "tym", "u", "w", "we", "wg", "wiec", "z", "za", "ze", "zeby", "jaka", "jakiego", "prosze", "dzien", "dobry", "czyj", "ktorej", "ktorym", "mamy", "moj", "moja", "robic", "robimy", "zrobic", "kogo", "komu", "czym", "czego", "kim", "jakiego", "jakiemu", "wolno", "chce", "chcemy", "nasz", "nasza", "nasze", "naszej", "naszego"]
+    """
+    a aby albo ale bo by byc byl byla bylo co czy czyli dla do gdy gdzie i ich ile im ja jak jaka
+    jaki jakie jakich jakim jakiej jako je jego jej jest jesli jezeli juz kiedy kto ktora ktore
+    ktory ktorych ma maja mam mi mie miec mnie moze mozna musi musimy my na nad nalezy nam nas nie
+    niz no o od oraz po pod przez przy sa sie si sobie ta tak tam te tego tej ten to trzeba tu tylko
+    tym u w we wg wiec z za ze zeby jaka jakiego prosze dzien dobry czyj ktorej ktorym mamy moj moja
+    robic robimy zrobic kogo komu czym czego kim jakiego jakiemu wolno chce chcemy nasz nasza nasze
+    naszej naszego
+    """.split()
 )
 # Words users say about their own office and clients that statutes never use:
 # they name no topic here, so they neither count for nor against coverage.
@@ -97,12 +105,20 @@ _ASKS_DURATION = re.compile(
     r"\bw jakim terminie\b|\bjaki (?:jest )?termin\b|\bna jaki (?:okres|czas)\b"
 )
 # Units of a period of time, folded: "14 dni", "siedmiu dni", "dwóch miesięcy", "dziesięć lat".
-_TIME_UNITS = frozenset(["dni", "dnia", "tygodni", "tygodnia", "tygodnie", "miesiecy", "miesiaca", "miesiace", "lat", "lata"])
+_TIME_UNITS = frozenset(
+    """
+    dni dnia tygodni tygodnia tygodnie miesiecy miesiaca miesiace lat lata
+    """.split()
+)
 # Periods said without a count: "w ciągu miesiąca", "niezwłocznie".
 _UNCOUNTED_PERIOD = re.compile(r"\bw ciagu (?:miesiaca|tygodnia|roku)\b|\bniezwlocznie\b")
 _ASKS_DATE = re.compile(r"\bkiedy\b|od kiedy|do kiedy|od ktorego|data|dnia\b|w ktorym roku")
 _NUMERAL_LEMMAS = frozenset(
-    ["jeden", "dwa", "trzy", "cztery", "piec", "szesc", "siedem", "osiem", "dziewiec", "dziesiec", "jedenascie", "dwanascie", "trzynascie", "czternascie", "pietnascie", "szesnascie", "dwadziescia", "trzydziesci", "czterdziesci", "piecdziesiat", "sto", "dwiescie", "trzysta", "tysiac", "pol", "polowa", "miesiac", "tydzien", "rok", "dzien", "zl", "zloty", "procent"]
+    """
+    jeden dwa trzy cztery piec szesc siedem osiem dziewiec dziesiec jedenascie dwanascie trzynascie
+    czternascie pietnascie szesnascie dwadziescia trzydziesci czterdziesci piecdziesiat sto dwiescie
+    trzysta tysiac pol polowa miesiac tydzien rok dzien zl zloty procent
+    """.split()
 )
 _DIGIT = re.compile(r"\d")
 _UNIT_REFERENCE = re.compile(
@@ -169,7 +185,7 @@ class _Terms:
         return _Terms(
             [
                 (w, f, weight * (1.0 if topical else NON_TOPICAL_WEIGHT))
-                for (w, f, weight), topical in zip(self.words, self.topical)
+                for (w, f, weight), topical in zip(self.words, self.topical, strict=True)
             ],
             list(self.topical),
         )
@@ -207,7 +223,7 @@ def answer(
     terms = _weigh_by_rarity(terms, passages)
     candidates = [
         c
-        for rank, (hit, tokens) in enumerate(zip(hits, passages), 1)
+        for rank, (hit, tokens) in enumerate(zip(hits, passages, strict=True), 1)
         for c in _score_hit(rank, hit, tokens, terms, intent, today)
     ]
     top_dense = max((hit.dense_score or 0.0) for hit in hits)

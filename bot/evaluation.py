@@ -110,15 +110,19 @@ def _key_terms(sentence: str) -> set[str]:
     return {n for n in numbers if n} | words
 
 
+def _citations(answer: Mapping[str, object]) -> list[Mapping[str, object]]:
+    """The citations of an answer in ``answer_to_json`` form ([] when it has none)."""
+    citations = answer.get("citations")
+    return [c for c in citations if isinstance(c, Mapping)] if isinstance(citations, list) else []
+
+
 def citation_precision(answer: Mapping[str, object]) -> float:
     """Share of cited sentences whose every [n] resolves and whose cited passage supports them.
 
     A passage supports a sentence when it holds all the sentence's numbers and at
     least half of its longer words. Returns 1.0 for an answer with no cited sentence.
     """
-    cited = answer.get("citations")
-    citations = cited if isinstance(cited, list) else []
-    passages = {int(c["n"]): fold(str(c.get("passage", ""))) for c in citations}
+    passages = {int(str(c["n"])): fold(str(c.get("passage", ""))) for c in _citations(answer)}
     body = str(answer.get("text", "")).split("\nŹródła:")[0]
     checked = supported = 0
     for sentence in re.split(r"(?<=[.!?\]])\s+|\n+", body):
@@ -167,7 +171,7 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
         if q.expected_fact
     ]
     cited = [
-        cites_expected(a.get("citations", []), q.expected_doc, q.expected_anchor)  # type: ignore[arg-type]
+        cites_expected(_citations(a), q.expected_doc, q.expected_anchor)
         for q, a in answerable
         if q.expected_doc
     ]

@@ -37,7 +37,7 @@ def is_valid_pesel(digits: str) -> bool:
     """True when ``digits`` is 11 digits with a correct PESEL check digit."""
     if len(digits) != 11 or not digits.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:10], _PESEL_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(digits[:10], _PESEL_WEIGHTS, strict=True))
     return (10 - total % 10) % 10 == int(digits[10])
 
 
@@ -47,7 +47,7 @@ def is_valid_id_card(series: str) -> bool:
     if not re.fullmatch(r"[A-Z]{3}\d{6}", series):
         return False
     values = [ord(c) - 55 for c in series[:3]] + [int(c) for c in series[3:]]
-    total = sum(v * w for v, w in zip(values, _ID_CARD_WEIGHTS) if w != 9)
+    total = sum(v * w for v, w in zip(values, _ID_CARD_WEIGHTS, strict=True) if w != 9)
     return total % 10 == values[3]
 
 

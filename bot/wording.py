@@ -49,7 +49,9 @@ EQUIVALENTS: dict[str, str] = {
 
 # Morfeusz tag classes (first part of the tag) that never name a topic.
 _NON_TOPICAL_TAGS = frozenset(
-    ["fin", "praet", "inf", "impt", "imps", "pcon", "pant", "bedzie", "winien", "pred", "aglt", "adv", "qub", "comp", "conj", "prep", "interj"]
+    """
+    fin praet inf impt imps pcon pant bedzie winien pred aglt adv qub comp conj prep interj
+    """.split()
 )
 # Verb forms: a word that may be one is read as one ("idzie" is also a rare noun
 # form of "id", "minie" of "mina"). Imperatives are left out: questions hardly

@@ -36,15 +36,57 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:
-    from index.build import BuildReport, build_in_memory, build_index
-    from index.embedder import Embedder, load_embedder
-    from index.errors import IndexNotBuilt, InvalidDocument, ModelNotAvailable, PomocnikError
-    from index.records import KINDS, STATUSES, Chunk, Document, DocumentMeta, Hit, Page
-    from index.search import HotSearcher, Searcher
-    from index.settings import IndexSettings
-    from index.store import IndexStore, LoadedIndex
-    from index.vectors import VectorIndex
+if TYPE_CHECKING:  # "X as X": explicit re-exports for type checkers; at run time __getattr__ loads them
+    from index.build import (
+        BuildReport as BuildReport,
+    )
+    from index.build import (
+        build_in_memory as build_in_memory,
+    )
+    from index.build import (
+        build_index as build_index,
+    )
+    from index.embedder import Embedder as Embedder
+    from index.embedder import load_embedder as load_embedder
+    from index.errors import (
+        IndexNotBuilt as IndexNotBuilt,
+    )
+    from index.errors import (
+        InvalidDocument as InvalidDocument,
+    )
+    from index.errors import (
+        ModelNotAvailable as ModelNotAvailable,
+    )
+    from index.errors import (
+        PomocnikError as PomocnikError,
+    )
+    from index.records import (
+        KINDS as KINDS,
+    )
+    from index.records import (
+        STATUSES as STATUSES,
+    )
+    from index.records import (
+        Chunk as Chunk,
+    )
+    from index.records import (
+        Document as Document,
+    )
+    from index.records import (
+        DocumentMeta as DocumentMeta,
+    )
+    from index.records import (
+        Hit as Hit,
+    )
+    from index.records import (
+        Page as Page,
+    )
+    from index.search import HotSearcher as HotSearcher
+    from index.search import Searcher as Searcher
+    from index.settings import IndexSettings as IndexSettings
+    from index.store import IndexStore as IndexStore
+    from index.store import LoadedIndex as LoadedIndex
+    from index.vectors import VectorIndex as VectorIndex
 
 
 def __getattr__(name: str) -> Any:

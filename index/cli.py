@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -21,6 +22,9 @@ from index.errors import PomocnikError, describe_error
 from index.logs import configure_logging
 from index.records import KINDS, STATUSES, Hit
 from index.settings import IndexSettings
+
+if TYPE_CHECKING:  # the real import is deferred: sentence-transformers takes seconds
+    from index.embedder import Embedder
 
 EXIT_ERROR = 2
 
@@ -159,7 +163,7 @@ def _model_export_onnx(args: argparse.Namespace, settings: IndexSettings) -> int
 # ---------------------------------------------------------------- plumbing
 
 
-def _load_embedder(settings: IndexSettings):  # type: ignore[no-untyped-def]
+def _load_embedder(settings: IndexSettings) -> Embedder:
     # Imported here: sentence-transformers takes seconds to import.
     from index.embedder import load_embedder
 

@@ -142,7 +142,8 @@ def load_document(path: Path, root: Path, max_bytes: int) -> Document:
         if sidecar is None:
             raise InvalidDocument(
                 path,
-                f"brak pliku metadanych {path.name}{SIDECAR_ENDING} (albo {path.stem}{SIDECAR_ENDING}) obok dokumentu",
+                f"brak pliku metadanych {path.name}{SIDECAR_ENDING} "
+                f"(albo {path.stem}{SIDECAR_ENDING}) obok dokumentu",
             )
         meta = _sidecar_meta(path, sidecar, sidecar_bytes)
         text, pages = _READERS[suffix](data, path)
@@ -204,7 +205,8 @@ def decode_text(data: bytes, path: Path | str) -> str:
             return text
     raise InvalidDocument(
         path,
-        "nie da się odczytać kodowania: to nie UTF-8 ani polski tekst w cp1250/ISO-8859-2 — zapisz plik w UTF-8",
+        "nie da się odczytać kodowania: to nie UTF-8 ani polski tekst w cp1250/ISO-8859-2 — "
+        "zapisz plik w UTF-8",
     )
 
 
@@ -237,7 +239,8 @@ def _load_yaml(text: str, path: Path, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise InvalidDocument(
             path,
-            f"metadane{where} nie są polami w postaci 'pole: wartość' (brak wymaganego pola metadanych 'title')",
+            f"metadane{where} nie są polami w postaci 'pole: wartość' "
+            "(brak wymaganego pola metadanych 'title')",
         )
     return raw
 

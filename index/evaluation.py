@@ -227,7 +227,7 @@ def run_system(ranker: Ranker, queries: Sequence[EvalQuery]) -> SystemResult:
         metrics=score_rankings(rankings, queries),
         latency_ms_p50=percentile(latencies, 50),
         latency_ms_p95=percentile(latencies, 95),
-        ranks={q.id: first_relevant_rank(r, q.relevant) for q, r in zip(queries, rankings)},
+        ranks={q.id: first_relevant_rank(r, q.relevant) for q, r in zip(queries, rankings, strict=True)},
     )
 
 
@@ -341,7 +341,7 @@ class CachedPassageEmbedder:
         self._dirty = False
         if cache_file.is_file():
             with np.load(cache_file) as stored:
-                self._vectors = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+                self._vectors = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
         self.hits = 0
         self.misses = 0
 
@@ -365,7 +365,7 @@ class CachedPassageEmbedder:
         missing = [i for i, key in enumerate(keys) if key not in self._vectors]
         if missing:
             fresh = self._embedder.encode_passages([texts[i] for i in missing], batch_size=batch_size)
-            for i, vector in zip(missing, fresh):
+            for i, vector in zip(missing, fresh, strict=True):
                 self._vectors[keys[i]] = np.asarray(vector, dtype=np.float32)
             self._dirty = True
         self.misses += len(missing)

@@ -38,7 +38,7 @@ def weighted_rrf(
     if len(rankings) != len(weights):
         raise ValueError(f"{len(rankings)} rankings but {len(weights)} weights")
     scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight in zip(rankings, weights, strict=True):
         seen: set[str] = set()
         for rank, doc_id in enumerate(ranking, start=1):
             if doc_id in seen:

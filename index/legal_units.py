@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 
 LEVELS = ("article", "section", "ust", "pkt", "lit")
 _PREFIX = {"article": "art. ", "section": "§ ", "ust": "ust. ", "pkt": "pkt ", "lit": "lit. "}
@@ -310,8 +311,8 @@ def _build(level: str, parent: UnitRef, lines: list[_Line], source: str, heading
         starts = [i for i, line in enumerate(body) if i > 0 and _starts(line, child_level)]
         if starts:
             first_child = starts[0]
-            bounds = starts + [len(body)]
-            children = [_build(child_level, ref, body[a:b], source, "") for a, b in zip(bounds, bounds[1:])]
+            bounds = [*starts, len(body)]
+            children = [_build(child_level, ref, body[a:b], source, "") for a, b in pairwise(bounds)]
             break
     end = lines[-1].offset + len(lines[-1].text)
     intro_end = body[first_child].offset if first_child < len(body) else end

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 # Changing what tokenize() returns changes the index: bump this so a stored index
 # built with an older tokenizer is recognised as stale.
@@ -86,7 +87,7 @@ def analyse(word: str) -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=1)
-def analyser():  # type: ignore[no-untyped-def]
+def analyser() -> Any:  # morfeusz2 ships no types
     """The Morfeusz 2 analyser with the SGJP dictionary from its wheel (loaded once)."""
     import morfeusz2  # imported here: loading the dictionary takes ~0.15 s
 

@@ -133,7 +133,7 @@ class Searcher:
         lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, query, depth)
         query_vector = self._embedder.encode_queries([query]).astype(np.float32, copy=False)
         scores, rows = self.loaded.vectors.search(query_vector, depth)
-        dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+        dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
         lexical = lexical_job.result()
         dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
         lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
@@ -186,7 +186,7 @@ class Searcher:
                 unit_boost=row in boosted,
                 dense_score=float(cosine),
             )
-            for (score, row), cosine in zip(picked, cosines)
+            for (score, row), cosine in zip(picked, cosines, strict=True)
         ]
 
     def _closest(self, rows: set[int], fused: dict[int, float], query_vector: np.ndarray) -> set[int]:

@@ -44,16 +44,16 @@ sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bench_index import measure_synthetic  # noqa: E402
+from bench_index import measure_synthetic
 
-from bot.evaluation import load_dev_questions  # noqa: E402
-from index.build import build_index  # noqa: E402
-from index.fusion import CANDIDATES  # noqa: E402
-from index.metrics import percentile  # noqa: E402
-from index.search import Searcher  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
-from index.store import IndexStore  # noqa: E402
-from index.vectors import VectorIndex, configure_threads  # noqa: E402
+from bot.evaluation import load_dev_questions
+from index.build import build_index
+from index.fusion import CANDIDATES
+from index.metrics import percentile
+from index.search import Searcher
+from index.settings import IndexSettings
+from index.store import IndexStore
+from index.vectors import VectorIndex, configure_threads
 
 log = logging.getLogger("bench")
 

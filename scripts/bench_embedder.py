@@ -24,15 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SENTENCES = [
-    "Zasiłek okresowy przysługuje osobie samotnie gospodarującej, której dochód jest niższy od kryterium dochodowego.",
+    "Zasiłek okresowy przysługuje osobie samotnie gospodarującej, której dochód jest niższy od "
+    "kryterium dochodowego.",
     "Kryterium dochodowe dla osoby w rodzinie wynosi 823 zł, a dla osoby samotnie gospodarującej 1010 zł.",
     "Zgodnie z art. 8 ust. 1 pkt 2 ustawy o pomocy społecznej prawo do świadczeń pieniężnych mają rodziny.",
     "Wniosek składa się w ośrodku pomocy społecznej właściwym ze względu na miejsce zamieszkania.",
-    "Od decyzji przysługuje odwołanie do samorządowego kolegium odwoławczego w terminie 14 dni od doręczenia.",
-    "Pracownik socjalny przeprowadza rodzinny wywiad środowiskowy w miejscu zamieszkania osoby ubiegającej się o pomoc.",
+    "Od decyzji przysługuje odwołanie do samorządowego kolegium odwoławczego w terminie 14 dni od "
+    "doręczenia.",
+    "Pracownik socjalny przeprowadza rodzinny wywiad środowiskowy w miejscu zamieszkania osoby "
+    "ubiegającej się o pomoc.",
     "Usługi opiekuńcze obejmują pomoc w zaspokajaniu codziennych potrzeb życiowych oraz opiekę higieniczną.",
     "Opłata za pobyt w domu pomocy społecznej nie może przekroczyć 70% dochodu mieszkańca.",
-    "Zasiłek celowy może być przyznany na pokrycie części lub całości kosztów zakupu żywności, leków i opału.",
+    "Zasiłek celowy może być przyznany na pokrycie części lub całości kosztów zakupu żywności, "
+    "leków i opału.",
     "Do dochodu nie wlicza się jednorazowego pieniężnego świadczenia socjalnego ani zasiłku celowego.",
 ]
 QUERIES = [

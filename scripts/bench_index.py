@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def bench_shipped(settings: IndexSettings, repeat: int) -> None:
         embed = timed(lambda: embedder.encode_queries([next(questions)]), repeat)
         pytorch = timed(lambda: embedder.encode_queries_with_model([next(questions)]), repeat)
         scan = timed(lambda: loaded.vectors.search(next(vector_cycle), 50), repeat)
-        floor = [a + b for a, b in zip(embed, scan)]
+        floor = [a + b for a, b in zip(embed, scan, strict=True)]
         lexical = timed(lambda: loaded.lexical.search(next(questions), 50), repeat)
         search = timed(lambda: searcher.search(next(questions), k=5), repeat)
         print(f"\n{len(loaded.chunks)} chunks, {loaded.vectors.kind} index, {repeat} searches, warm\n")
@@ -210,13 +211,13 @@ def measure_synthetic(
         for kind in kinds:
             before = rss_mb()
             start = time.perf_counter()
-            index = VectorIndex.build(data, kind)  # type: ignore[arg-type]
+            index = VectorIndex.build(data, kind)  # type: ignore[arg-type]  # a --kinds name: build() checks it
             build_s = time.perf_counter() - start
             grown = rss_mb() - before
             singles = iter([probe[i : i + 1] for i in range(repeat)])
-            latency = timed(lambda: index.search(next(singles), k), repeat, warmup=0)
+            latency = timed(partial(_search_next, index, singles, k), repeat, warmup=0)
             found = index.search(probe, 10)[1]
-            recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])
+            recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact, strict=True)])
             p50, p95 = percentile(latency, 50), percentile(latency, 95)
             yield {
                 "vectors": size,
@@ -246,7 +247,8 @@ def bench_synthetic(
             params = " ".join(f"{key} {value}" for key, value in row["params"].items()) or "–"
             print(
                 f"| {row['data']} | {row['vectors']:,} | {row['kind']} | {params} | {row['build_s']:.1f} | "
-                f"{row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['recall@10']:.3f} | {row['rss_growth_mb']} |"
+                f"{row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['recall@10']:.3f} | "
+                f"{row['rss_growth_mb']} |"
             )
             sys.stdout.flush()
 
@@ -256,7 +258,9 @@ def question_texts() -> list[str]:
     return list(QUESTIONS) + [question.question for question in load_dev_questions(DEV_QUESTIONS)]
 
 
-def replicated_index(shipped: LoadedIndex, size: int, model_id: str, dim: int) -> tuple[LoadedIndex, dict[str, Any]]:
+def replicated_index(
+    shipped: LoadedIndex, size: int, model_id: str, dim: int
+) -> tuple[LoadedIndex, dict[str, Any]]:
     """An in-memory ``LoadedIndex`` of ``size`` chunks built from the shipped one.
 
     Row r holds shipped chunk ``r % n`` under a new id, a realistic vector
@@ -298,6 +302,11 @@ def replicated_index(shipped: LoadedIndex, size: int, model_id: str, dim: int) -
     return LoadedIndex(f"synthetic-{size}", chunks, rows, vectors, lexical, manifest), costs
 
 
+def _search_next(index: Any, queries: Iterator[Any], k: int) -> object:
+    """One search with the next query; bound with partial, so ``del`` can free the index later."""
+    return index.search(next(queries), k)
+
+
 def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     """``Searcher.search`` over ``size`` replicated chunks, beside its parts and the flat scan."""
     print(f"\n## Full hybrid search over {size:,} synthetic chunks (real model, real BM25)\n")
@@ -311,9 +320,9 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     questions = itertools.cycle(QUESTIONS)
     vector_cycle = itertools.cycle([embedder.encode_queries([q]).astype(np.float32) for q in QUESTIONS])
     embed = timed(lambda: embedder.encode_queries([next(questions)]), repeat)
-    dense = timed(lambda: loaded.vectors.search(next(vector_cycle), depth), repeat)
-    lexical = timed(lambda: loaded.lexical.search(next(questions), depth), repeat)
-    search = timed(lambda: searcher.search(next(questions), k=5), repeat)
+    dense = timed(partial(_search_next, loaded.vectors, vector_cycle, depth), repeat)
+    lexical = timed(partial(_search_next, loaded.lexical, questions, depth), repeat)
+    search = timed(partial(_search_next, searcher, questions, 5), repeat)
     searched_rss = rss_mb()
     params = " ".join(f"{key} {value}" for key, value in loaded.vectors.search_params.items())
     kind = f"{loaded.vectors.kind} {params}".strip()
@@ -325,7 +334,7 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     )
     flat_mb = rss_mb() - before
     flat_repeat = min(repeat, 20) if size > 200_000 else repeat  # ~0.2 s a query at 1M
-    scan = timed(lambda: flat.search(next(vector_cycle), depth), flat_repeat, warmup=2)
+    scan = timed(partial(_search_next, flat, vector_cycle, depth), flat_repeat, warmup=2)
     del flat
 
     print(
@@ -335,7 +344,8 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     print("| step | p50 ms | p95 ms |")
     print("|---|---|---|")
     print(
-        f"| query embedding (via {embedder.query_backend}) | {percentile(embed, 50):.2f} | {percentile(embed, 95):.2f} |"
+        f"| query embedding (via {embedder.query_backend}) | {percentile(embed, 50):.2f} | "
+        f"{percentile(embed, 95):.2f} |"
     )
     print(
         f"| dense search alone ({kind}, top {depth}) | {percentile(dense, 50):.2f} | "
@@ -354,10 +364,12 @@ def bench_full_search(settings: IndexSettings, size: int, repeat: int) -> None:
     print("|---|---|---|")
     print(f"| model + shipped index loaded | – | {model_rss - start_rss:,.0f} |")
     print(
-        f"| chunk table (Chunk objects + id → row map) | {costs['chunks_s']:.1f} | {costs['chunks_mb']:,.0f} |"
+        f"| chunk table (Chunk objects + id → row map) | {costs['chunks_s']:.1f} | "
+        f"{costs['chunks_mb']:,.0f} |"
     )
     print(
-        f"| lexical (bm25s over replicated token lists) | {costs['lexical_s']:.1f} | {costs['lexical_mb']:,.0f} |"
+        f"| lexical (bm25s over replicated token lists) | {costs['lexical_s']:.1f} | "
+        f"{costs['lexical_mb']:,.0f} |"
     )
     print(f"| vectors ({kind}) | {costs['vectors_s']:.1f} | {costs['vectors_mb']:,.0f} |")
     print(f"| flat index over the same vectors (reference) | – | {flat_mb:,.0f} |")

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.evaluation import (  # noqa: E402
+from bot.evaluation import (
     HALVES,
     DevQuestion,
     anchor_holds,
@@ -42,12 +42,12 @@ from bot.evaluation import (  # noqa: E402
     load_dev_questions,
     score_answers,
 )
-from index import evaluation as ev  # noqa: E402
-from index.chunking import chunk_document  # noqa: E402
-from index.documents import load_folder  # noqa: E402
-from index.metrics import percentile  # noqa: E402
-from index.records import Chunk  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
+from index import evaluation as ev
+from index.chunking import chunk_document
+from index.documents import load_folder
+from index.metrics import percentile
+from index.records import Chunk
+from index.settings import IndexSettings
 
 log = logging.getLogger("eval")
 
@@ -139,9 +139,7 @@ def _knowledge_chunks(args: argparse.Namespace, settings: IndexSettings) -> list
 # ---------------------------------------------------------------- answers
 
 
-def _answers(
-    args: argparse.Namespace, settings: IndexSettings, embedder: Any
-) -> tuple[dict[str, Any], str]:
+def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict[str, Any], str]:
     from bot.answer import answer
     from bot.plain import answer_to_json
     from index.build import build_in_memory
@@ -240,7 +238,10 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
 
 def _table(record: dict[str, Any]) -> str:
     if "systems" in record:
-        head = f"{record['dataset']} / {record['split']}: {record['queries']} queries, {record.get('passages')} passages"
+        head = (
+            f"{record['dataset']} / {record['split']}: {record['queries']} queries, "
+            f"{record.get('passages')} passages"
+        )
         lines = [
             head,
             "",

@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from pydantic import SecretStr  # noqa: E402
+from pydantic import SecretStr
 
-from bot.settings import Settings  # noqa: E402
-from bot.telegram_app import build_application, running  # noqa: E402
-from tests.bot.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi, text_update  # noqa: E402
+from bot.settings import Settings
+from bot.telegram_app import build_application, running
+from tests.bot.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi, text_update
 
 QUESTION_FILES = sorted((ROOT / "tests" / "data" / "dev_questions").glob("*.jsonl"))
 
@@ -108,7 +108,7 @@ async def drive(settings: Settings, users: int, questions: int, timeout: float) 
                                 c.method == "sendMessage"
                                 and c.params.get("_ok")
                                 and c.params.get("chat_id") == chat_id
-                                and (c.params.get("reply_parameters") or {}).get("message_id") == message_id
+                                and (c.params.get("reply_parameters") or {}).get("message_id") == message_id  # noqa: B023  # awaited within this iteration
                             ),
                             timeout=timeout,
                         )

@@ -118,7 +118,7 @@ def load_natural() -> Bench:
     questions, relevant = [], []
     for line in NATURAL.open():
         rec = json.loads(line)
-        hits = {pid for pid, text in zip(ids, flat) if " ".join(rec["gold"].split()) in text}
+        hits = {pid for pid, text in zip(ids, flat, strict=True) if " ".join(rec["gold"].split()) in text}
         if not hits:
             raise SystemExit(f"gold phrase not found: {rec['gold']!r}")
         questions.append(rec["question"])
@@ -134,11 +134,11 @@ def scores(run: Run, relevant: Sequence[set[str]]) -> dict[str, float]:
     """Mean R@1, R@5, R@10, MRR@10, nDCG@10 of a run."""
     n = len(run)
     return {
-        "R@1": sum(recall_at(r, g, 1) for r, g in zip(run, relevant)) / n,
-        "R@5": sum(recall_at(r, g, 5) for r, g in zip(run, relevant)) / n,
-        "R@10": sum(recall_at(r, g, 10) for r, g in zip(run, relevant)) / n,
-        "MRR@10": sum(mrr_at(r, g, 10) for r, g in zip(run, relevant)) / n,
-        "nDCG@10": sum(ndcg_at(r, g, 10) for r, g in zip(run, relevant)) / n,
+        "R@1": sum(recall_at(r, g, 1) for r, g in zip(run, relevant, strict=True)) / n,
+        "R@5": sum(recall_at(r, g, 5) for r, g in zip(run, relevant, strict=True)) / n,
+        "R@10": sum(recall_at(r, g, 10) for r, g in zip(run, relevant, strict=True)) / n,
+        "MRR@10": sum(mrr_at(r, g, 10) for r, g in zip(run, relevant, strict=True)) / n,
+        "nDCG@10": sum(ndcg_at(r, g, 10) for r, g in zip(run, relevant, strict=True)) / n,
     }
 
 
@@ -287,18 +287,20 @@ def ids_of(run: Scored, depth: int = DEPTH) -> Run:
 def rrf_run(dense: Scored, lexical: Scored, k: int, wd: float, wl: float, depth: int) -> Run:
     return [
         [d for d, _ in fusion.weighted_rrf([ids_of([a], depth)[0], ids_of([b], depth)[0]], [wd, wl], k)]
-        for a, b in zip(dense, lexical)
+        for a, b in zip(dense, lexical, strict=True)
     ]
 
 
 def minmax_run(dense: Scored, lexical: Scored, wd: float, wl: float, depth: int) -> Run:
-    return [[d for d, _ in fusion.fuse(a[:depth], b[:depth], wd, wl)] for a, b in zip(dense, lexical)]
+    return [
+        [d for d, _ in fusion.fuse(a[:depth], b[:depth], wd, wl)] for a, b in zip(dense, lexical, strict=True)
+    ]
 
 
 def zscore_run(dense: Scored, lexical: Scored, wd: float, wl: float, depth: int) -> Run:
     """Convex combination of z-scored scores (missing = the list's minimum)."""
     out: Run = []
-    for a, b in zip(dense, lexical):
+    for a, b in zip(dense, lexical, strict=True):
         combined: dict[str, float] = {}
         for hits, w in ((a[:depth], wd), (b[:depth], wl)):
             if not hits:

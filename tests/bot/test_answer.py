@@ -353,7 +353,7 @@ KB_FILES = (
 )
 
 
-def build_small_index(root, embedder):  # type: ignore[no-untyped-def]
+def build_small_index(root, embedder):
     """Index four real knowledge files into ``root`` (shared with test_cli)."""
     import shutil
     from pathlib import Path
@@ -372,7 +372,7 @@ def build_small_index(root, embedder):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def real_searcher(tmp_path_factory, real_embedder):  # type: ignore[no-untyped-def]
+def real_searcher(tmp_path_factory, real_embedder):
     from index.search import Searcher
 
     store = build_small_index(tmp_path_factory.mktemp("kb"), real_embedder)
@@ -380,7 +380,7 @@ def real_searcher(tmp_path_factory, real_embedder):  # type: ignore[no-untyped-d
 
 
 @pytest.mark.slow
-def test_real_question_gets_the_cited_fact(real_searcher) -> None:  # type: ignore[no-untyped-def]
+def test_real_question_gets_the_cited_fact(real_searcher) -> None:
     result = answer("od którego miesiąca przyznaje się świadczenie pieniężne", real_searcher, today=TODAY)
     data = answer_to_json(result)
     assert data["answered"], data
@@ -390,7 +390,7 @@ def test_real_question_gets_the_cited_fact(real_searcher) -> None:  # type: igno
 
 
 @pytest.mark.slow
-def test_real_follow_up_uses_the_previous_question(real_searcher) -> None:  # type: ignore[no-untyped-def]
+def test_real_follow_up_uses_the_previous_question(real_searcher) -> None:
     result = answer(
         "a kiedy?", real_searcher, today=TODAY, history=["szkolenie rops olsztyn w braniewie kto prowadził"]
     )
@@ -400,7 +400,7 @@ def test_real_follow_up_uses_the_previous_question(real_searcher) -> None:  # ty
 
 
 @pytest.mark.slow
-def test_real_draft_question_carries_the_notice(real_searcher) -> None:  # type: ignore[no-untyped-def]
+def test_real_draft_question_carries_the_notice(real_searcher) -> None:
     result = answer("co się zmieni w pomocy społecznej według projektu UD315", real_searcher, today=TODAY)
     assert result.answered
     assert result.blocks[0].heading == HEADING_PLANNED
@@ -410,6 +410,6 @@ def test_real_draft_question_carries_the_notice(real_searcher) -> None:  # type:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ["Jaka jest stolica Australii?", "przepis na pierogi ruskie"])
-def test_real_off_topic_question_is_refused(real_searcher, question: str) -> None:  # type: ignore[no-untyped-def]
+def test_real_off_topic_question_is_refused(real_searcher, question: str) -> None:
     result = answer(question, real_searcher, today=TODAY)
     assert not result.answered and result.citations == ()

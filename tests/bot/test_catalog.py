@@ -18,7 +18,7 @@ def chunks_of(doc_id: str, n: int = 2, **meta: object) -> list[Chunk]:
         "source_url": f"https://example.org/{doc_id}",
     }
     fields.update(meta)
-    document = DocumentMeta(**fields)  # type: ignore[arg-type]
+    document = DocumentMeta(**fields)  # type: ignore[arg-type]  # test fields from a loose dict
     return [
         Chunk(
             id=f"{doc_id}-{i}", doc_id=doc_id, anchor="", text="…", embed_text="", meta=document, position=i

@@ -20,7 +20,7 @@ def meta(**fields: object) -> DocumentMeta:
         "source_url": "https://isap.sejm.gov.pl/x",
     }
     base.update(fields)
-    return DocumentMeta(**base)  # type: ignore[arg-type]
+    return DocumentMeta(**base)  # type: ignore[arg-type]  # test fields from a loose dict
 
 
 def test_format_date_drops_leading_zero_of_the_day_only() -> None:

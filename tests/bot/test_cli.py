@@ -39,7 +39,7 @@ def test_missing_index_is_one_polish_sentence_and_exit_2(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_missing_model_exits_2(tmp_path: Path, model_dir: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_missing_model_exits_2(tmp_path: Path, model_dir: Path, real_embedder) -> None:
     from tests.bot.test_answer import build_small_index
 
     index = build_small_index(tmp_path, real_embedder).root
@@ -49,7 +49,7 @@ def test_missing_model_exits_2(tmp_path: Path, model_dir: Path, real_embedder) -
 
 
 @pytest.mark.slow
-def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> None:
     from tests.bot.test_answer import build_small_index
 
     index = build_small_index(tmp_path, real_embedder).root
@@ -76,7 +76,7 @@ def test_console_answers_follow_ups_and_runs_commands() -> None:
     class Runtime:
         searcher = FakeSearcher(hit(CRITERION), hit(FAMILY, rank=2))
 
-        def chunks(self):  # type: ignore[no-untyped-def]
+        def chunks(self):
             return [CRITERION, FAMILY]
 
     typed = iter(
@@ -91,7 +91,7 @@ def test_console_answers_follow_ups_and_runs_commands() -> None:
         ]
     )
     written: list[str] = []
-    run_console(Runtime(), read=lambda _prompt: next(typed), write=written.append, today=TODAY)  # type: ignore[arg-type]
+    run_console(Runtime(), read=lambda _prompt: next(typed), write=written.append, today=TODAY)  # type: ignore[arg-type]  # a stand-in with only what the console uses
     assert Runtime.searcher.queries == [
         "Ile wynosi kryterium dochodowe?",
         "Ile wynosi kryterium dochodowe? a dla rodziny?",
@@ -109,5 +109,5 @@ def test_console_ends_on_end_of_input() -> None:
         raise EOFError
 
     written: list[str] = []
-    run_console(object(), read=eof, write=written.append)  # type: ignore[arg-type]
+    run_console(object(), read=eof, write=written.append)  # type: ignore[arg-type]  # the console must not touch the runtime before reading
     assert written[-1] == ""

@@ -89,8 +89,9 @@ async def live_bot(api: FakeBotApi, folders: Path, embedder) -> AsyncIterator:
         questions_per_minute=1000,
         index_check_seconds=0.5,
     )
-    factory = lambda s: Runtime(s, embedder, HotSearcher(store, embedder), store)  # noqa: E731
-    application = build_application(settings, runtime_factory=factory)
+    application = build_application(
+        settings, runtime_factory=lambda s: Runtime(s, embedder, HotSearcher(store, embedder), store)
+    )
     async with running(application, settings, poll_timeout=0.2):
         yield application
 

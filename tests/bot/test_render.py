@@ -27,7 +27,7 @@ def citation(n: int, **changes: object) -> Citation:
         passage=f"Treść art. {n}.",
     )
     fields.update(changes)
-    return Citation(**fields)  # type: ignore[arg-type]
+    return Citation(**fields)  # type: ignore[arg-type]  # test fields from a loose dict
 
 
 def make_answer(

@@ -50,7 +50,7 @@ def knowledge(tmp_path: Path, write_doc: Callable[..., Path]) -> Path:
     return root
 
 
-def build(root: Path, store: IndexStore, embedder: HashingEmbedder):  # type: ignore[no-untyped-def]
+def build(root: Path, store: IndexStore, embedder: HashingEmbedder):
     return build_index(root, store, embedder, MAX_BYTES)
 
 

@@ -51,7 +51,7 @@ def run(*argv: str | Path) -> int:
     return main([str(arg) for arg in argv])
 
 
-def test_build_prints_a_summary_and_exits_0(knowledge: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_build_prints_a_summary_and_exits_0(knowledge: Path, tmp_path: Path, capsys) -> None:
     (knowledge / "zly.md").write_text("---\ntitle: Bez rodzaju\n---\n\nTekst.\n", encoding="utf-8")
     assert run("build", "--knowledge", knowledge, "--index-dir", tmp_path / "index") == 0
     out = capsys.readouterr().out
@@ -62,14 +62,14 @@ def test_build_prints_a_summary_and_exits_0(knowledge: Path, tmp_path: Path, cap
     assert (report["embedded"], report["reused"], report["documents"]) == (0, 2, 2)
 
 
-def test_build_with_nothing_usable_fails_in_one_sentence(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_build_with_nothing_usable_fails_in_one_sentence(tmp_path: Path, capsys) -> None:
     (tmp_path / "empty").mkdir()
     assert run("build", "--knowledge", tmp_path / "empty", "--index-dir", tmp_path / "index") == 2
     err = capsys.readouterr().err
     assert err.startswith("Błąd: W folderze wiedzy") and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_search_json_hits(knowledge: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_search_json_hits(knowledge: Path, tmp_path: Path, capsys) -> None:
     run("build", "--knowledge", knowledge, "--index-dir", tmp_path / "index")
     capsys.readouterr()
     assert run("search", "odwołanie od decyzji", "--k", "1", "--json", "--index-dir", tmp_path / "index") == 0
@@ -80,13 +80,13 @@ def test_search_json_hits(knowledge: Path, tmp_path: Path, capsys) -> None:  # t
     assert "odwolanie.md" in capsys.readouterr().out
 
 
-def test_search_and_stats_without_an_index_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_search_and_stats_without_an_index_exit_2(tmp_path: Path, capsys) -> None:
     for command in (["search", "zasiłek"], ["stats"]):
         assert run(*command, "--index-dir", tmp_path / "none") == 2
         assert "python -m index build" in capsys.readouterr().err
 
 
-def test_stats_counts(knowledge: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_stats_counts(knowledge: Path, tmp_path: Path, capsys) -> None:
     run("build", "--knowledge", knowledge, "--index-dir", tmp_path / "index")
     capsys.readouterr()
     assert run("stats", "--json", "--index-dir", tmp_path / "index") == 0
@@ -98,10 +98,10 @@ def test_stats_counts(knowledge: Path, tmp_path: Path, capsys) -> None:  # type:
 
 def test_model_build_default_calls_the_converter(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     calls = []
     converter = types.ModuleType("index.e5_convert")
-    converter.build_default_model = lambda target, force=False: calls.append((target, force)) or target  # type: ignore[attr-defined]
+    converter.build_default_model = lambda target, force=False: calls.append((target, force)) or target  # type: ignore[attr-defined]  # monkeypatched module function
     monkeypatch.setitem(sys.modules, "index.e5_convert", converter)
     monkeypatch.setenv("POMOCNIK_DATA_DIR", str(tmp_path / "d"))
     assert run("model", "build-default", "--force") == 0

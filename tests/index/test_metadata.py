@@ -77,7 +77,7 @@ def test_effective_range_must_be_ordered():
 
 def test_non_mapping_is_rejected():
     with pytest.raises(InvalidDocument, match="'pole: wartość'"):
-        parse_meta(["title"], "x.md")  # type: ignore[arg-type]
+        parse_meta(["title"], "x.md")  # type: ignore[arg-type]  # deliberately not a mapping
 
 
 def _meta(**changes):

@@ -77,7 +77,7 @@ def test_export_refuses_a_folder_without_a_model(tmp_path: Path) -> None:
         export_onnx(tmp_path)
 
 
-def test_cli_exports_the_configured_model(tiny_bert_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_exports_the_configured_model(tiny_bert_dir: Path, tmp_path: Path, capsys) -> None:
     from index.cli import EXIT_ERROR, main
 
     onnx_path(tiny_bert_dir).unlink(missing_ok=True)
@@ -124,7 +124,7 @@ def test_an_export_that_disagrees_with_the_model_is_not_used(real_embedder) -> N
     fresh = Embedder(real_embedder._model, real_embedder.model_id)
     assert fresh.query_backend == "torch"
 
-    assert fresh.attach_onnx(_OffByOne(good)) < 0.99  # type: ignore[arg-type]
+    assert fresh.attach_onnx(_OffByOne(good)) < 0.99  # type: ignore[arg-type]  # a deliberately wrong encoder
     assert fresh.query_backend == "torch"
 
     assert fresh.attach_onnx(good) >= 0.9999

@@ -150,7 +150,7 @@ def test_a_unit_matching_many_acts_boosts_only_the_closest(
     assert sum(hit.unit_boost for hit in hits) == 3  # not all ten acts' art. 7
 
 
-def test_named_unit_is_found_even_outside_both_candidate_lists(loaded: LoadedIndex, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_named_unit_is_found_even_outside_both_candidate_lists(loaded: LoadedIndex, embedder) -> None:
     narrow = Searcher(loaded, embedder, candidates=1)
     hits = narrow.search("art. 8 konferencja pracowników socjalnych", k=1, on=TODAY)
     top = hits[0]
@@ -333,7 +333,7 @@ def test_hot_searcher_says_why_it_serves_nothing(
 
 
 @pytest.fixture(scope="module")
-def real_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder, write_doc) -> Searcher:  # type: ignore[no-untyped-def]
+def real_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder, write_doc) -> Searcher:
     tmp = tmp_path_factory.mktemp("real")
     store = IndexStore(tmp / "index")
     build_index(write_knowledge(tmp / "knowledge", write_doc), store, real_embedder, 1_000_000)

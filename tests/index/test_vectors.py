@@ -51,7 +51,7 @@ def test_kind_follows_size(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_search_returns_cosine_and_rows_best_first(kind: str) -> None:
     data = unit_vectors(500)
-    index = VectorIndex.build(data, kind)  # type: ignore[arg-type]
+    index = VectorIndex.build(data, kind)  # type: ignore[arg-type]  # parametrized kind name
     scores, rows = index.search(data[[7, 42]], 5)
     assert rows[:, 0].tolist() == [7, 42]
     assert scores[:, 0] == pytest.approx([1.0, 1.0], abs=1e-5)
@@ -70,9 +70,9 @@ def test_k_is_capped_by_size_and_empty_index_finds_nothing() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_save_load_round_trip(tmp_path: Path, kind: str) -> None:
     data = unit_vectors(300)
-    index = VectorIndex.build(data, kind)  # type: ignore[arg-type]
+    index = VectorIndex.build(data, kind)  # type: ignore[arg-type]  # parametrized kind name
     index.save(tmp_path / "v.faiss")
-    loaded = VectorIndex.load(tmp_path / "v.faiss", kind)  # type: ignore[arg-type]
+    loaded = VectorIndex.load(tmp_path / "v.faiss", kind)  # type: ignore[arg-type]  # parametrized kind name
     assert (loaded.kind, loaded.dim, len(loaded)) == (kind, 32, 300)
     query = unit_vectors(3, seed=5)
     assert np.array_equal(loaded.search(query, 10)[1], index.search(query, 10)[1])
@@ -126,7 +126,7 @@ def test_ivf_cells_follow_size_and_training_data() -> None:
 
 def test_unknown_kind_is_rejected() -> None:
     with pytest.raises(ValueError, match="allowed: flat, ivf, hnsw"):
-        VectorIndex.build(unit_vectors(3), "pq")  # type: ignore[arg-type]
+        VectorIndex.build(unit_vectors(3), "pq")  # type: ignore[arg-type]  # deliberately unknown kind
 
 
 def test_threads_sized_to_request_and_machine() -> None:

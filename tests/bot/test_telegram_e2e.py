@@ -222,7 +222,7 @@ async def test_send_failures_are_retried_and_delivered_exactly_once(app, api, fa
     monkeypatch.setattr(sending, "BASE_DELAY", 0.05)
     api.fail_next("sendMessage", failures, status=status, retry_after=1)
     started = time.monotonic()
-    [reply] = await ask(api, QUESTION, 109)
+    [_reply] = await ask(api, QUESTION, 109)  # exactly one reply arrives
     attempts = api.calls_of("sendMessage", 109)
     assert len(attempts) == failures + 1 and sum(1 for c in attempts if c.params.get("_ok")) == 1
     if status == 429:

@@ -184,7 +184,7 @@ def test_nothing_usable_keeps_the_old_version(knowledge: Path, tmp_path: Path) -
     good = build(knowledge, store, embedder)
     for path in knowledge.rglob("*.md"):
         path.write_text("", encoding="utf-8")
-    with pytest.raises(PomocnikError, match="nie nadaje się do indeksu.*poprzedni indeks"):
+    with pytest.raises(PomocnikError, match=r"nie nadaje się do indeksu.*poprzedni indeks"):
         build(knowledge, store, embedder)
     assert store.load_current().version == good.version
     with pytest.raises(PomocnikError, match="nie istnieje"):

@@ -300,7 +300,7 @@ def test_draft_with_articles_is_chunked_by_units_without_its_title_block():
 
 def test_text_before_the_first_article_is_kept_unless_it_is_the_title():
     chunks = chunk_document(make_doc("Wstęp od redakcji serwisu.\n\n" + ARTICLES))
-    assert [(c.anchor, c.text) for c in chunks][0] == ("", "Wstęp od redakcji serwisu.")
+    assert (chunks[0].anchor, chunks[0].text) == ("", "Wstęp od redakcji serwisu.")
 
 
 @settings(max_examples=150, deadline=None)

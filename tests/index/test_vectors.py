@@ -39,7 +39,7 @@ def clustered_vectors(n: int, dim: int = 32, seed: int = 0, topics: int = 40) ->
 
 
 def recall_at_10(found: np.ndarray, exact: np.ndarray) -> float:
-    return float(np.mean([len(set(a[:10]) & set(e[:10])) / 10 for a, e in zip(found, exact)]))
+    return float(np.mean([len(set(a[:10]) & set(e[:10])) / 10 for a, e in zip(found, exact, strict=True)]))
 
 
 def test_kind_follows_size(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,9 +61,9 @@ def test_search_returns_cosine_and_rows_best_first(kind: str) -> None:
 
 
 def test_k_is_capped_by_size_and_empty_index_finds_nothing() -> None:
-    scores, rows = VectorIndex.build(unit_vectors(3)).search(unit_vectors(1, seed=1), 10)
+    _, rows = VectorIndex.build(unit_vectors(3)).search(unit_vectors(1, seed=1), 10)
     assert rows.shape == (1, 3) and sorted(rows[0].tolist()) == [0, 1, 2]
-    scores, rows = VectorIndex.build(np.zeros((0, 32), np.float32)).search(unit_vectors(1), 5)
+    _, rows = VectorIndex.build(np.zeros((0, 32), np.float32)).search(unit_vectors(1), 5)
     assert rows.shape == (1, 0)
 
 

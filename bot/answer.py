@@ -19,12 +19,12 @@ from typing import Protocol
 
 from bot.citations import make_citation
 from bot.records import Answer, AnswerBlock, Citation, CitedSentence
-from index.sentences import Sentence, sentences
 from bot.wording import EQUIVALENTS, is_topical, lemma_keys, phrase_words, years_named
 from index.metadata import effective_status
 from index.polish import LEMMA_MARK, fold_diacritics, word_tokens, words
 from index.records import LEGAL_KINDS, PLANNED_STATUSES, PROPOSED_STATUSES, Hit
 from index.search import asks_about_past
+from index.sentences import Sentence, sentences
 
 # --- No-answer thresholds ----------------------------------------------------
 # Calibrated on the real multilingual-e5-small model over the whole knowledge/

@@ -120,7 +120,7 @@ def common_unit(anchors: Sequence[str]) -> str | None:
 def _pages(sentences: Sequence[SentenceSpan]) -> str:
     firsts = [s.page for s in sentences if s.page is not None]
     lasts = [s.page_end if s.page_end is not None else s.page for s in sentences if s.page is not None]
-    return page_anchor(min(firsts), max(lasts)) if firsts else ""  # type: ignore[type-var]
+    return page_anchor(min(firsts), max(lasts)) if firsts else ""
 
 
 def make_citation(n: int, chunk: Chunk, today: date, sentences: Sequence[int] = ()) -> Citation:

@@ -210,12 +210,13 @@ def anchor_holds(anchor: str, chunk: Chunk, sentence_indexes: Sequence[int]) -> 
     cited = [spans[i] for i in chosen]
     pages = _ANCHOR_PAGES.search(anchor)
     unit = anchor[: pages.start()] if pages else anchor
-    paged = [s for s in cited if s.page is not None]
-    if paged:
+    starts = [s.page for s in cited if s.page is not None]
+    ends = [s.page_end or s.page for s in cited if s.page is not None]
+    if starts:
         if not pages:
             return False
         first, last = int(pages.group(1)), int(pages.group(2) or pages.group(1))
-        wanted = (min(s.page for s in paged), max(s.page_end or s.page for s in paged))  # type: ignore[type-var]
+        wanted = (min(starts), max(ends))
         if (first, last) != wanted:
             return False
     elif pages:

@@ -31,9 +31,9 @@ from typing import Literal
 
 import yaml
 
-from index.sentences import sentences
 from index.amounts import AmountTable, Quantity, Row, format_value
 from index.periods import Period, fold, periods_in
+from index.sentences import sentences
 
 Check = Literal["point", "span", "overlap", "before", "previous"]
 

@@ -425,3 +425,30 @@ def check_folder(root: Path, table: AmountTable) -> tuple[list[Statement], list[
         statements += found
         disagreements += wrong
     return statements, disagreements
+
+
+# --- consolidated texts -------------------------------------------------------------------------
+
+_TJ_CONTEXT = re.compile(r"tekst\w* jednolit|stan\w* prawn|\bt\.\s?j\.", re.IGNORECASE)
+_JOURNAL_REF = re.compile(r"Dz\.\s?U\.\s?(?:z\s)?(\d{4})\s?(?:r\.)?\s?,?\s?poz\.\s?(\d+)")
+_HISTORICAL = re.compile(r"^status:\s*historical\s*$", re.MULTILINE)
+
+
+def stale_consolidated_texts(document: str, table: AmountTable) -> list[str]:
+    """Acts whose older consolidated text a current document names without the newest one.
+
+    Applies when the document speaks of a consolidated text or legal state at all;
+    historical documents describe an earlier state and may name only its text.
+    """
+    if not _TJ_CONTEXT.search(document) or _HISTORICAL.search(document):
+        return []
+    named = {f"Dz.U. {year} poz. {position}" for year, position in _JOURNAL_REF.findall(document)}
+    problems = []
+    for act in table.consolidated:
+        older = sorted(named & set(act.texts[:-1]))
+        if older and act.newest not in named:
+            problems.append(
+                f"names {', '.join(older)} of {act.act} but not its newest consolidated text {act.newest}"
+                " (knowledge/facts/amounts.yaml, consolidated_texts)"
+            )
+    return problems

@@ -124,11 +124,26 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ConsolidatedTexts:
+    """The consolidated texts (teksty jednolite) of one act, oldest first, with sources."""
+
+    act: str
+    texts: tuple[str, ...]  # "Dz.U. 2025 poz. 1214"
+    sources: tuple[str, ...]
+
+    @property
+    def newest(self) -> str:
+        """The newest consolidated text the sources confirm."""
+        return self.texts[-1]
+
+
+@dataclass(frozen=True)
 class AmountTable:
-    """Every quantity of the table, in file order, and the dated events."""
+    """Every quantity of the table, in file order, the dated events and consolidated texts."""
 
     quantities: tuple[Quantity, ...]
     events: tuple[Event, ...] = ()
+    consolidated: tuple[ConsolidatedTexts, ...] = ()
 
     def __iter__(self) -> Iterator[Quantity]:
         return iter(self.quantities)
@@ -160,6 +175,7 @@ class AmountTable:
     def texts(self) -> str:
         """All legal bases, acts and notes as one text (for checking journal references)."""
         parts = [e.act for e in self.events] + [e.what for e in self.events]
+        parts += [text for c in self.consolidated for text in c.texts]
         for quantity in self.quantities:
             parts.append(quantity.legal_basis)
             parts += [row.legal_basis for row in quantity.rows] + [row.note for row in quantity.rows]
@@ -189,7 +205,8 @@ def load_table(path: Path = DEFAULT_PATH) -> AmountTable:
     if duplicates:
         raise AmountTableError(f"{path}: duplicate quantity ids {duplicates}")
     events = tuple(_event(item, path) for item in raw.get("events") or [])
-    return AmountTable(quantities, events)
+    consolidated = tuple(_consolidated(item, path) for item in raw.get("consolidated_texts") or [])
+    return AmountTable(quantities, events, consolidated)
 
 
 def _required(item: dict[str, Any], key: str, where: str) -> Any:
@@ -286,4 +303,19 @@ def _event(item: Any, path: Path) -> Event:
         what=str(_required(item, "what", where)),
         act=str(_required(item, "act", where)),
         sources=_sources(item, where),
+    )
+
+
+_JOURNAL = re.compile(r"Dz\.U\. \d{4} poz\. \d+")
+
+
+def _consolidated(item: Any, path: Path) -> ConsolidatedTexts:
+    if not isinstance(item, dict):
+        raise AmountTableError(f"{path}: consolidated_texts entries must be mappings")
+    where = f"{path}: consolidated texts of {item.get('act', '?')!r}"
+    texts = _required(item, "texts", where)
+    if not isinstance(texts, list) or not all(isinstance(t, str) and _JOURNAL.fullmatch(t) for t in texts):
+        raise AmountTableError(f"{where}: 'texts' must list addresses like 'Dz.U. 2025 poz. 1214'")
+    return ConsolidatedTexts(
+        act=str(_required(item, "act", where)), texts=tuple(texts), sources=_sources(item, where)
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from index.amount_check import check_folder
+from index.amount_check import check_folder, stale_consolidated_texts
 from index.amounts import AmountTable, load_table
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -50,3 +50,12 @@ def test_current_values(table: AmountTable) -> None:
     assert table.value_on("dochod_z_1_ha_przeliczeniowego", day) == 459
     assert table.value_on("zasilek_staly_maksymalny", date(2024, 6, 1)) == 1000
     assert table.value_on("zasilek_staly_maksymalny", date(2023, 6, 1)) == 719
+
+
+@pytest.mark.parametrize(
+    "path", sorted(KNOWLEDGE.rglob("*.md")), ids=lambda p: p.relative_to(KNOWLEDGE).as_posix()
+)
+def test_a_consolidated_text_named_is_the_newest_or_comes_with_it(table: AmountTable, path: Path) -> None:
+    """A current document naming an older t.j. of an act also names the newest one."""
+    problems = stale_consolidated_texts(path.read_text(encoding="utf-8"), table)
+    assert not problems, f"{path.name}: " + "; ".join(problems)

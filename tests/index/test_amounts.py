@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from index.amount_check import Statement, check_file, document_units, statements_in, verdict
+from index.amount_check import (
+    Statement,
+    check_file,
+    document_units,
+    stale_consolidated_texts,
+    statements_in,
+    verdict,
+)
 from index.amounts import AmountTable, AmountTableError, load_table
 from index.periods import dates_in, periods_in
 
@@ -74,6 +81,8 @@ quantities:
          legal_basis: Dz.U. 2024 poz. 1044, sources: [https://b]}
 events:
   - {date: 2024-01-01, what: reguła 130%, act: Dz.U. 2023 poz. 1693, sources: [https://c]}
+consolidated_texts:
+  - {act: u.p.s., texts: [Dz.U. 2023 poz. 901, Dz.U. 2025 poz. 1214], sources: [https://d]}
 """
 
 
@@ -293,3 +302,20 @@ def test_list_items_keep_their_lead(table: AmountTable) -> None:
         ("kryterium_samotna", Decimal(1010), date(2025, 1, 1)),
         ("kryterium_rodzina", Decimal(823), date(2025, 1, 1)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("document", "stale"),
+    [
+        ("status: in_force\nStan prawny: tekst jednolity Dz.U. 2023 poz. 901.", True),
+        ("status: in_force\nStan prawny: t.j. Dz. U. z 2023 r. poz. 901.", True),
+        (
+            "status: in_force\nArt. 106 według t.j. Dz.U. 2023 poz. 901; stan prawny: Dz.U. 2025 poz. 1214.",
+            False,
+        ),
+        ("status: historical\nStan prawny: tekst jednolity Dz.U. 2023 poz. 901.", False),
+        ("status: in_force\nUstawa (Dz.U. 2023 poz. 901) zmieniła przepisy.", False),  # no legal-state claim
+    ],
+)
+def test_a_stale_consolidated_text_is_reported(table: AmountTable, document: str, stale: bool) -> None:
+    assert bool(stale_consolidated_texts(document, table)) is stale

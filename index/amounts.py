@@ -114,6 +114,21 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A quantity's value changing on a day ("from → to"), e.g. for the /zmiany list."""
+
+    quantity: Quantity
+    day: date
+    before: Row | None  # None when the table has no earlier row
+    after: Row
+
+    def describe(self) -> str:
+        """Polish one-liner: "maksymalna kwota zasiłku stałego: 1000 zł → 1229 zł od 2025-01-01"."""
+        before = format_value(self.before.value) if self.before else "—"
+        return f"{self.quantity.name}: {before} → {format_value(self.after.value)} od {self.day.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Event:
     """A dated legal event the documents mention (entry into force, a consolidated text)."""
 
@@ -159,6 +174,19 @@ class AmountTable:
         """The value of a quantity on ``day``, or None when the table has none."""
         rows = self.get(quantity_id).rows_on(day)
         return rows[0].value if rows else None
+
+    def changes(self, since: date | None = None, until: date | None = None) -> list[Change]:
+        """Every change of value that took effect in [since, until], oldest first."""
+        found = []
+        for quantity in self.quantities:
+            for row in quantity.rows:
+                day = row.valid_from
+                if day is None or (since and day < since) or (until and day > until):
+                    continue
+                before = quantity.previous(row)
+                if before is None or before.value != row.value:
+                    found.append(Change(quantity, day, before, row))
+        return sorted(found, key=lambda c: (c.day, c.quantity.id))
 
     def group(self, name: str) -> list[Quantity]:
         """The quantities of one group."""

@@ -152,6 +152,16 @@ def test_malformed_rows_name_the_problem(tmp_path: Path, old: str, new: str, mes
         load_table(path)
 
 
+def test_changes_list_from_and_to_values(table: AmountTable) -> None:
+    changes = table.changes(since=date(2024, 1, 1), until=date(2025, 12, 31))
+    assert [c.describe() for c in changes if c.quantity.id == "zs_max"] == [
+        "maksymalny zasiłek stały: 719 zł → 1000 zł od 2024-01-01",
+        "maksymalny zasiłek stały: 1000 zł → 1229 zł od 2025-01-01",
+    ]
+    assert [c.day for c in changes] == sorted(c.day for c in changes)
+    assert all(c.before is None or c.before.value != c.after.value for c in changes)
+
+
 def test_the_real_table_loads() -> None:
     table = load_table()
     assert len(list(table)) >= 8

@@ -301,12 +301,12 @@ def _holds(quantity: Quantity, s: Statement) -> tuple[bool, list[Row]]:
     if s.check == "point":
         assert s.start is not None
         rows = quantity.rows_on(s.start)
-        return bool(rows) and rows[0].value == value, rows or _near(quantity, s.start)
+        return bool(rows) and rows[0].value == value, rows or list(quantity.rows)
     if s.check == "span":
         assert s.start is not None and s.end is not None
         rows = quantity.rows_over(s.start, s.end)
         ok = bool(rows) and quantity.covers(s.start, s.end) and all(r.value == value for r in rows)
-        return ok, rows or _near(quantity, s.start)
+        return ok, rows or list(quantity.rows)
     if s.check == "overlap":
         rows = quantity.rows_over(s.start, s.end)
         return any(r.value == value for r in rows), rows or list(quantity.rows)
@@ -327,11 +327,6 @@ def _matching_rows(quantity: Quantity, s: Statement) -> list[Row]:
     if s.check == "point" and s.start is not None:
         return [r for r in quantity.rows_on(s.start) if r.value == s.value]
     return [r for r in quantity.rows_over(s.start, s.end) if r.value == s.value]
-
-
-def _near(quantity: Quantity, day: date) -> list[Row]:
-    """Rows to show when none covers ``day``: the whole history (it is short)."""
-    return list(quantity.rows)
 
 
 # --- documents --------------------------------------------------------------------------------

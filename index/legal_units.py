@@ -332,11 +332,20 @@ def anchor_matches(chunk_anchor: str, expected: str | None) -> bool:
     No expected anchor: any chunk matches. Legal units: the two lie on one path,
     so the chunk "art. 129" holds "art. 129 § 2", and the chunk "art. 7 pkt 3" is
     part of "art. 7" (chunking may be coarser or finer than a question).
-    Headings and pages: the same label, ignoring case.
+    Pages and paragraphs: the range holds the number ("s. 1–2" holds "s. 2").
+    Headings: the same label, ignoring case.
     """
     if not expected:
         return True
     wanted = parse_unit_refs(expected) if parse_anchor(expected) else []
     if wanted:
         return wanted[0].matches(chunk_anchor)
+    have, want = _NUMBERED.fullmatch(chunk_anchor.strip()), _NUMBERED.fullmatch(expected.strip())
+    if have and want and have.group(1) == want.group(1):
+        low, high = int(have.group(2)), int(have.group(3) or have.group(2))
+        return low <= int(want.group(2)) and int(want.group(3) or want.group(2)) <= high
     return chunk_anchor.strip().casefold() == expected.strip().casefold()
+
+
+# "s. 2", "s. 1–2", "akapit 12", "akapit 3–5": page and paragraph anchors and their ranges.
+_NUMBERED = re.compile(r"(s\.|akapit) (\d+)(?:\s*[–-]\s*(\d+))?")

@@ -7,6 +7,7 @@ Shared by the anchor tests of ``index`` (chunk and sentence anchors) and ``bot``
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,3 +193,69 @@ def write_knowledge(folder: Path) -> dict[str, tuple[Fact, ...]]:
         "zespol.docx": DOCX_PLAIN_FACTS,
         "ustawa.md": STATUTE_FACTS,
     }
+
+
+# Questions as users type them, the fact sentence that answers each, and its true anchor.
+CASES = [
+    (
+        "ile kosztuje kserokopia dokumentacji",
+        "Opłata za kserokopie dokumentacji wynosi 17 zł za stronę.",
+        "s. 2",
+    ),
+    (
+        "gdzie sie sklada wniosek o pomoc spoleczna",
+        "Wniosek o pomoc składa się w ośrodku pomocy społecznej właściwym dla miejsca zamieszkania.",
+        "s. 1",
+    ),
+    (
+        "w jakim terminie wydaje sie decyzje w sprawie zasilku okresowego",
+        " ".join(BROKEN),  # printed over the break between pages 1 and 2
+        "s. 1–2",
+    ),
+    (
+        "do kogo wnosi sie odwolanie od decyzji mops",
+        "Odwołanie od decyzji wnosi się do samorządowego kolegium odwoławczego w ciągu 14 dni.",
+        "s. 3",
+    ),
+    (
+        "na co mozna dostac zasilek celowy",
+        "Zasiłek celowy przyznaje się na zakup żywności, leków, opału i odzieży.",
+        "§ Zasiłek celowy",
+    ),
+    (
+        "jak czesto spotyka sie zespol interdyscyplinarny",
+        "Zespół interdyscyplinarny spotyka się co najmniej raz na trzy miesiące.",
+        "akapit 2",
+    ),
+    ("czy bezdomnosc jest powodem udzielenia pomocy", "3) bezdomności;", "art. 7 pkt 3"),
+    (
+        "jaki dochod ma miec osoba samotnie gospodarujaca zeby dostac swiadczenie",
+        "1) osobie samotnie gospodarującej, której dochód nie przekracza kwoty 1010 zł;",
+        "art. 8 ust. 1 pkt 1",
+    ),
+    (
+        "w jakim terminie wnosi sie odwolanie od doreczenia decyzji",
+        "§ 2. Odwołanie wnosi się w terminie czternastu dni od dnia doręczenia decyzji stronie.",
+        "art. 129 § 2",
+    ),
+]
+CASE_DOCS = ("opłaty.pdf", "opłaty.pdf", "poradnik.pdf", "poradnik.pdf", "zasilki.docx", "zespol.docx") + (
+    "ustawa.md",
+) * 3
+
+
+def write_questions(folder: Path) -> Path:
+    """``CASES`` as a development-question file, for ``scripts/eval.py answers --questions``."""
+    rows = [
+        {
+            "id": f"anchor-{n:02d}",
+            "question": question,
+            "answerable": True,
+            "expected_fact": fact,
+            "expected_doc": doc,
+            "expected_anchor": anchor,
+        }
+        for n, ((question, fact, anchor), doc) in enumerate(zip(CASES, CASE_DOCS, strict=True), start=1)
+    ]
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return write(folder / "generated.jsonl", text)

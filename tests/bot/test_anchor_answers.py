@@ -22,7 +22,7 @@ from bot.records import Answer, Citation
 from bot.render import render_passage
 from index.chunking import page_anchor
 from index.records import Chunk
-from tests.generated_docs import BROKEN, Fact, write_knowledge
+from tests.generated_docs import CASES, Fact, write_knowledge
 
 TODAY = date(2026, 1, 15)
 PAGE = re.compile(r"s\. (\d+)(?:–(\d+))?$")
@@ -87,52 +87,6 @@ def assert_passage_view(citation: Citation, text: str) -> None:
     assert any(" ".join(b.split()) == html.escape(text, quote=False) for b in bold), view
     assert html.escape(citation.anchor, quote=False) in view
     assert f'Źródło: <a href="{citation.source_url}">' in view
-
-
-CASES = [
-    # (question as a user types it, fact sentence, expected anchor)
-    (
-        "ile kosztuje kserokopia dokumentacji",
-        "Opłata za kserokopie dokumentacji wynosi 17 zł za stronę.",
-        "s. 2",
-    ),
-    (
-        "gdzie sie sklada wniosek o pomoc spoleczna",
-        "Wniosek o pomoc składa się w ośrodku pomocy społecznej właściwym dla miejsca zamieszkania.",
-        "s. 1",
-    ),
-    (
-        "w jakim terminie wydaje sie decyzje w sprawie zasilku okresowego",
-        " ".join(BROKEN),  # printed over the break between pages 1 and 2
-        "s. 1–2",
-    ),
-    (
-        "do kogo wnosi sie odwolanie od decyzji mops",
-        "Odwołanie od decyzji wnosi się do samorządowego kolegium odwoławczego w ciągu 14 dni.",
-        "s. 3",
-    ),
-    (
-        "na co mozna dostac zasilek celowy",
-        "Zasiłek celowy przyznaje się na zakup żywności, leków, opału i odzieży.",
-        "§ Zasiłek celowy",
-    ),
-    (
-        "jak czesto spotyka sie zespol interdyscyplinarny",
-        "Zespół interdyscyplinarny spotyka się co najmniej raz na trzy miesiące.",
-        "akapit 2",
-    ),
-    ("czy bezdomnosc jest powodem udzielenia pomocy", "3) bezdomności;", "art. 7 pkt 3"),
-    (
-        "jaki dochod ma miec osoba samotnie gospodarujaca zeby dostac swiadczenie",
-        "1) osobie samotnie gospodarującej, której dochód nie przekracza kwoty 1010 zł;",
-        "art. 8 ust. 1 pkt 1",
-    ),
-    (
-        "w jakim terminie wnosi sie odwolanie od doreczenia decyzji",
-        "§ 2. Odwołanie wnosi się w terminie czternastu dni od dnia doręczenia decyzji stronie.",
-        "art. 129 § 2",
-    ),
-]
 
 
 @pytest.mark.slow

@@ -147,6 +147,11 @@ def test_quoted_text_does_not_start_units_of_an_amending_act():
         ("art. 129", None, True),
         ("§ Program konferencji", "§ program konferencji", True),
         ("§ Uczestnicy", "§ Program konferencji", False),
+        ("s. 1–2", "s. 2", True),  # a range of pages holds each of them
+        ("s. 2", "s. 1–2", False),
+        ("s. 3", "s. 2", False),
+        ("akapit 1–2", "akapit 2", True),
+        ("akapit 2", "s. 2", False),
     ],
 )
 def test_anchor_matches(chunk_anchor: str, expected: str | None, matches: bool) -> None:

@@ -24,11 +24,12 @@ import re
 from dataclasses import dataclass
 
 # Lowercased words that end with a period without ending a sentence.
-_ABBREVIATIONS = frozenset(
+_ABBREVIATION_WORDS = (
     "art ust pkt lit nr np m.in tj t.j tzw ok godz ul dz dz.u dz.urz u poz zm al wg itd itp jw ww r "
     "pt mgr inż hab dr prof św tys mln mld ds pn wyd str s sygn zob por ang łac min max tel m.st woj "
-    "pow gm ob k.p.a u.p.s pl os tzn sp ks".split()
+    "pow gm ob k.p.a u.p.s pl os tzn sp ks"
 )
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _LIST_ITEM = re.compile(r"^\s*(?:(\d{1,3}[a-z]?\))|([a-z]\))|([-–•*])\s)")
 # A numbered paragraph ("1. Pomoc…", "§ 2. Odwołanie…", "Art. 8.") starts a block but is no list item.
 _PARAGRAPH = re.compile(r"^\s*(?:Art\.\s*\d+[a-z]*\.|§\s*\d+[a-z]*\.|\d{1,3}[a-z]?\.)\s")

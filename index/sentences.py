@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Lowercased words that end with a period without ending a sentence.
+# Lowercased words that end with a period without ending a sentence (common Polish legal
+# abbreviations, e.g. "M.P." for Monitor Polski, "u.w.r.s.p.z." for the family-support act).
 _ABBREVIATION_WORDS = (
     "art ust pkt lit nr np m.in tj t.j tzw ok godz ul dz dz.u dz.urz u poz zm al wg itd itp jw ww r "
     "pt mgr inż hab dr prof św tys mln mld ds pn wyd str s sygn zob por ang łac min max tel m.st woj "
-    "pow gm ob k.p.a u.p.s pl os tzn sp ks"
+    "pow gm ob k.p.a u.p.s u.w.r.s.p.z m.p k.c k.r.o pl os tzn sp ks"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _LIST_ITEM = re.compile(r"^\s*(?:(\d{1,3}[a-z]?\))|([a-z]\))|([-–•*])\s)")

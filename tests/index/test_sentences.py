@@ -101,3 +101,11 @@ def test_a_sentence_running_over_lines_keeps_one_span() -> None:
     assert (first.start, text[first.end - 1]) == (0, ".")
     assert first.text == "Opłata za kserokopie dokumentacji wynosi 17 zł za stronę."
     assert text[second.start : second.end] == "Płaci się z góry."
+
+
+def test_monitor_polski_reference_does_not_end_a_sentence() -> None:
+    text = "Kwoty ogłoszono w obwieszczeniu (M.P. 2024 poz. 230). Obowiązują od 1 czerwca."
+    assert split_sentences(text) == [
+        "Kwoty ogłoszono w obwieszczeniu (M.P. 2024 poz. 230).",
+        "Obowiązują od 1 czerwca.",
+    ]

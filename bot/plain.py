@@ -28,14 +28,16 @@ def answer_to_text(result: Answer) -> str:
 
 
 def answer_to_json(result: Answer) -> dict[str, object]:
-    """``{"answered", "text", "citations": [{"n", "title", "anchor", "status", "date",
-    "source_url", "chunk_id", "doc_id", "passage"}]}``; ``status`` is the Polish status text."""
+    """``{"answered", "text", "citations": [{"n", "line", "title", "anchor", "status", "date",
+    "source_url", "chunk_id", "doc_id", "passage"}]}``; ``status`` is the Polish status text
+    and ``line`` the citation line every front end shows."""
     return {
         "answered": result.answered,
         "text": answer_to_text(result),
         "citations": [
             {
                 "n": c.n,
+                "line": citation_line(c),
                 "title": c.title,
                 "anchor": c.anchor,
                 "status": c.status_text,

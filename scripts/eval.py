@@ -199,6 +199,7 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         "anchor_citations": len(anchors),
         "refusal_rate": round(scores.refusal_rate, 4),
         "false_refusals": scores.false_refusals,
+        "dated_citations": round(scores.dated_citations, 4),
         "latency_ms_p50": round(percentile(latencies, 50), 2),
         "latency_ms_p95": round(percentile(latencies, 95), 2),
         "failing": [row["id"] for row in rows if not row["passed"]],
@@ -263,6 +264,7 @@ def _table(record: dict[str, Any]) -> str:
         f"anchor precision {record.get('anchor_precision', 1.0):.3f} "
         f"over {record.get('anchor_citations', 0)} citations",
         f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
+        f"citations with status and a date {record.get('dated_citations', 0.0):.3f}",
         f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms",
     ]
     for qid in record["failing"]:

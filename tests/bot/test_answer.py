@@ -258,6 +258,8 @@ def test_json_shape() -> None:
     assert data["citations"] == [
         {
             "n": 1,
+            "line": "[1] Ustawa o pomocy społecznej — art. 8, art. 8 ust. 1 pkt 2, Dz.U. 2025 poz. 1214"
+            " — obowiązuje od 1.01.2025",
             "title": "Ustawa o pomocy społecznej — art. 8",
             "anchor": "art. 8 ust. 1 pkt 2",
             "status": "obowiązuje od 1.01.2025",

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from bot.records import Citation
 from index.chunking import page_anchor
 from index.legal_units import LEVELS, UnitRef, parse_anchor
-from index.metadata import effective_status
+from index.metadata import effective_status, format_date
 from index.records import Chunk, DocumentMeta, SentenceSpan
 
 # Metadata keys under which authors may give a draft's legislative number ("UD315").
@@ -17,11 +17,6 @@ _DRAFT_ID_KEYS = ("draft_id", "project_id", "projekt", "number", "numer", "id")
 _DRAFT_ID = re.compile(r"\b(UD\s?\d+|U\d+|RD\s?\d+)\b")
 _PARAGRAPH_ANCHOR = re.compile(r"akapit (\d+)(?:–(\d+))?")
 _DATE = re.compile(r"\b\d{1,2}\.\d{2}\.\d{4}\b")
-
-
-def format_date(day: date) -> str:
-    """A date as Polish documents write it: day without a leading zero, "1.01.2025"."""
-    return f"{day.day}.{day.month:02d}.{day.year}"
 
 
 def status_text(meta: DocumentMeta, today: date) -> str:

@@ -101,6 +101,11 @@ def effective_status(meta: DocumentMeta, today: date) -> Status:
     return "in_force"
 
 
+def format_date(day: date) -> str:
+    """A date as Polish documents write it: day without a leading zero, "1.01.2025"."""
+    return f"{day.day}.{day.month:02d}.{day.year}"
+
+
 def _parse_date(value: Any, name: str, path: Path | str) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

@@ -87,7 +87,10 @@ ACTS: dict[str, dict[str, Any]] = {
         validFrom="2004-05-01",
         references={
             "Inf. o tekście jednolitym": [{"id": UPS_OLD_TJ}, {"id": UPS_TJ}],
-            "Akty zmieniające": [{"id": OLD_AMENDMENT, "date": "2024-06-01"}, {"id": NEW_AMENDMENT, "date": "2026-01-01"}],
+            "Akty zmieniające": [
+                {"id": OLD_AMENDMENT, "date": "2024-06-01"},
+                {"id": NEW_AMENDMENT, "date": "2026-01-01"},
+            ],
         },
     ),
     UPS_TJ: details(
@@ -112,7 +115,9 @@ ACTS: dict[str, dict[str, Any]] = {
     ),
     CUS: details(
         CUS,
-        title="Ustawa z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum usług społecznych",
+        title=(
+            "Ustawa z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum usług społecznych"
+        ),
         announcementDate="2019-07-19",
         promulgation="2019-09-24",
         entryIntoForce="2020-01-01",
@@ -129,7 +134,7 @@ REFERENCES: dict[str, dict[str, Any]] = {
             {
                 "act": header(
                     UPS_OLD_TJ,
-                    title="Obwieszczenie … w sprawie ogłoszenia jednolitego tekstu ustawy o pomocy społecznej",
+                    title="Obwieszczenie … w sprawie jednolitego tekstu ustawy o pomocy społecznej",
                     type="Obwieszczenie",
                     status="wygaśnięcie aktu",
                 )
@@ -139,7 +144,10 @@ REFERENCES: dict[str, dict[str, Any]] = {
             {
                 "act": header(
                     OLD_AMENDMENT,
-                    title="Ustawa z dnia 26 kwietnia 2024 r. o zmianie ustawy o pomocy społecznej oraz niektórych innych ustaw",
+                    title=(
+                        "Ustawa z dnia 26 kwietnia 2024 r. o zmianie ustawy o pomocy społecznej "
+                        "oraz niektórych innych ustaw"
+                    ),
                     announcementDate="2024-04-26",
                     promulgation="2024-05-20",
                 ),

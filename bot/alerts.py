@@ -179,7 +179,10 @@ async def on_subscribe(update: Update, context: Context) -> None:
     if store is None:
         await reply_html(context.bot, update, render.render_plain(UNAVAILABLE))
         return
-    chat_id, user_id = update.effective_chat.id, update.effective_user.id
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:  # channel posts and the like: nobody to notify
+        return
+    chat_id, user_id = chat.id, user.id
     added = await asyncio.to_thread(store.subscribe, chat_id, user_id)
     logger.info("chat %s subscribed by user %s (new: %s)", chat_id, user_id, added)
     await reply_html(context.bot, update, render.render_plain(SUBSCRIBED if added else ALREADY_SUBSCRIBED))
@@ -191,5 +194,8 @@ async def on_unsubscribe(update: Update, context: Context) -> None:
     if store is None:
         await reply_html(context.bot, update, render.render_plain(UNAVAILABLE))
         return
-    removed = await asyncio.to_thread(store.unsubscribe, update.effective_chat.id)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    removed = await asyncio.to_thread(store.unsubscribe, chat.id)
     await reply_html(context.bot, update, render.render_plain(UNSUBSCRIBED if removed else NOT_SUBSCRIBED))

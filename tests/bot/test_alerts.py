@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -67,9 +67,9 @@ DRAFT = chunk(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> FeedbackStore:
+def store(tmp_path: Path) -> Iterator[FeedbackStore]:
     opened = FeedbackStore(tmp_path / "db.sqlite3")
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 

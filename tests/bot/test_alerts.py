@@ -211,7 +211,7 @@ async def test_subscribe_then_a_build_adds_an_amendment_and_the_notice_arrives_o
         assert await say(api, "/subskrybuj", OTHER) == alerts.SUBSCRIBED
         assert await say(api, "/odsubskrybuj", OTHER) == alerts.UNSUBSCRIBED
         # A subscriber later removed from the allowlist hears nothing.
-        app.bot_data["feedback_sink"].subscribe(STRANGER, STRANGER)
+        app.bot_data.feedback_sink.subscribe(STRANGER, STRANGER)
 
         write_doc(
             knowledge, "changes/nowelizacja-2025-1600.md", NOVELLA, "## Co się zmienia\n\nZasiłek stały …"
@@ -236,7 +236,7 @@ async def test_subscribe_then_a_build_adds_an_amendment_and_the_notice_arrives_o
         )
         second = await asyncio.to_thread(build_index, knowledge, store, real_embedder, max_bytes=10_000_000)
         assert second.changed == ["summaries/zasilek-staly.md"]
-        runtime = app.bot_data["runtime"]
+        runtime = app.bot_data.runtime
         for _ in range(100):  # the index watch serves the new version
             if runtime.searcher.version == second.version:
                 break

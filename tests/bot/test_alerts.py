@@ -109,7 +109,9 @@ def test_the_first_check_records_existing_changes_silently_then_only_news_counts
 
 def test_a_change_is_announced_the_day_before_it_takes_effect(store: FeedbackStore) -> None:
     alerts.claim(store, [*STATUTE, AMENDMENT], TODAY)  # baseline
-    eve = AMENDMENT.meta.effective_from - timedelta(days=1)  # type: ignore[operator]
+    effective = AMENDMENT.meta.effective_from
+    assert effective is not None
+    eve = effective - timedelta(days=1)
     assert alerts.claim(store, [*STATUTE, AMENDMENT], eve - timedelta(days=1)) == []
     [notice] = alerts.claim(store, [*STATUTE, AMENDMENT], eve)
     assert notice.event == alerts.TOMORROW and notice.label == "Od jutra w życie wchodzi:"

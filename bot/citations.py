@@ -16,14 +16,17 @@ from index.records import Chunk, DocumentMeta, SentenceSpan
 _DRAFT_ID_KEYS = ("draft_id", "project_id", "projekt", "number", "numer", "id")
 _DRAFT_ID = re.compile(r"\b(UD\s?\d+|U\d+|RD\s?\d+)\b")
 _PARAGRAPH_ANCHOR = re.compile(r"akapit (\d+)(?:–(\d+))?")
+# Legal acts: their ``date`` is the act's own date, not a legal state.
+_ACTS = frozenset({"statute", "regulation", "amendment"})
 _DATE = re.compile(r"\b\d{1,2}\.\d{2}\.\d{4}\b")
 
 
 def status_text(meta: DocumentMeta, today: date) -> str:
     """The status of a source on ``today`` in Polish, always with a date when one is known.
 
-    "obowiązuje od 1.01.2025", "stan prawny na 22.08.2025" (a summary, or an act
-    in force with no start date), "wchodzi w życie 1.01.2026", "projekt (UD315)
+    "obowiązuje od 1.01.2025", "stan prawny na 22.08.2025" (a summary or guide;
+    an act without a start date reads "obowiązuje" beside its own date in the
+    citation line), "wchodzi w życie 1.01.2026", "projekt (UD315)
     z 30.09.2025, nie obowiązuje", "zapowiedź z 3.03.2025, nie obowiązuje",
     "nieaktualne od 1.01.2022" (the day after ``effective_to``); conference
     reports read "relacja z wydarzenia, 27.10.2020". Without any date (metadata
@@ -38,8 +41,10 @@ def status_text(meta: DocumentMeta, today: date) -> str:
     if status == "in_force":
         if meta.effective_from and meta.kind != "statute_summary":
             return f"obowiązuje od {format_date(meta.effective_from)}"
-        # A summary describes the law as it stood on its date; so does an act without a start date.
-        return f"stan prawny na{day}" if day else "obowiązuje"
+        if meta.kind in _ACTS or not day:
+            return "obowiązuje"  # an act's own date stands beside it in the citation line
+        # A summary (or a guide) describes the law as it stood on its date.
+        return f"stan prawny na{day}"
     if status == "upcoming":
         if meta.effective_from:
             return f"wchodzi w życie {format_date(meta.effective_from)}"
@@ -52,7 +57,7 @@ def status_text(meta: DocumentMeta, today: date) -> str:
         return f"zapowiedź{since}, nie obowiązuje"
     if meta.effective_to:
         return f"nieaktualne od {format_date(meta.effective_to + timedelta(days=1))}"
-    return f"nieaktualne, stan prawny na{day}" if day else "nieaktualne"
+    return f"nieaktualne, stan prawny na{day}" if day and meta.kind not in _ACTS else "nieaktualne"
 
 
 def draft_number(meta: DocumentMeta) -> str | None:

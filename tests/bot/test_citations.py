@@ -156,7 +156,8 @@ def test_citation_of_cited_sentences_narrows_the_anchor_and_marks_them() -> None
             {"kind": "statute_summary", "date": date(2025, 8, 22), "effective_from": date(2004, 5, 1)},
             "stan prawny na 22.08.2025",
         ),
-        ({"date": date(2025, 8, 22)}, "stan prawny na 22.08.2025"),
+        ({"kind": "guide", "date": date(2025, 8, 22)}, "stan prawny na 22.08.2025"),
+        ({"date": date(1960, 6, 14)}, "obowiązuje"),  # a statute's own date stands beside it
         (
             {"kind": "draft", "status": "draft", "date": date(2025, 9, 30)},
             "projekt z 30.09.2025, nie obowiązuje",
@@ -169,7 +170,10 @@ def test_citation_of_cited_sentences_narrows_the_anchor_and_marks_them() -> None
             {"kind": "news", "status": "announced", "date": date(2025, 3, 3)},
             "zapowiedź z 3.03.2025, nie obowiązuje",
         ),
-        ({"status": "historical", "date": date(2020, 1, 2)}, "nieaktualne, stan prawny na 2.01.2020"),
+        (
+            {"kind": "statute_summary", "status": "historical", "date": date(2020, 1, 2)},
+            "nieaktualne, stan prawny na 2.01.2020",
+        ),
         ({"status": "upcoming", "date": date(2025, 5, 5)}, "jeszcze nie obowiązuje, dokument z 5.05.2025"),
     ],
 )
@@ -220,3 +224,18 @@ def test_has_status_and_date() -> None:
     assert has_status_and_date("[1] Ustawa, art. 7, 12.03.2004 — obowiązuje")
     assert not has_status_and_date("[1] Ustawa, art. 7 — obowiązuje")
     assert not has_status_and_date("[1] Ustawa 1.01.2025")
+
+
+def test_an_act_without_a_start_date_shows_its_own_date_in_the_line() -> None:
+    chunk = Chunk(
+        id="k1",
+        doc_id="statutes/kpa.md",
+        anchor="art. 35",
+        text="Art. 35. …",
+        embed_text="",
+        position=0,
+        meta=meta(title="Kodeks postępowania administracyjnego", date=date(1960, 6, 14)),
+    )
+    line = citation_line(make_citation(1, chunk, TODAY))
+    assert line == "[1] Kodeks postępowania administracyjnego, art. 35, 14.06.1960 — obowiązuje"
+    assert has_status_and_date(line)

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from bot.citations import has_status_and_date
 from index.legal_units import LEVELS, anchor_matches, parse_anchor
@@ -181,7 +182,7 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
     dated = [
         has_status_and_date(str(c.get("line", "")))
         for _, a in pairs
-        for c in a.get("citations", [])  # type: ignore[attr-defined]
+        for c in cast("list[Mapping[str, object]]", a.get("citations", []))
     ]
     return AnswerScores(
         questions=len(pairs),

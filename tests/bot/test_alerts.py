@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot import alerts, handlers
 from bot.citations import has_status_and_date
 from bot.feedback import MIGRATIONS, FeedbackStore
 from bot.runtime import Runtime
+from bot.state import App
 from bot.telegram_app import build_application, running
 from index.build import build_index
 from index.records import Chunk, DocumentMeta
@@ -46,7 +48,7 @@ def chunk(doc_id: str, position: int = 0, **meta: object) -> Chunk:
         anchor=f"art. {position + 1}",
         text="Tekst.",
         embed_text="",
-        meta=DocumentMeta(**fields),  # type: ignore[arg-type]
+        meta=DocumentMeta(**fields),  # type: ignore[arg-type]  # test fields from a plain dict
         position=position,
     )
 
@@ -176,7 +178,7 @@ def notices_to(api: FakeBotApi, chat_id: int) -> list[Call]:
 
 
 @contextlib.asynccontextmanager
-async def alert_bot(api: FakeBotApi, root: Path, embedder) -> AsyncIterator:  # type: ignore[no-untyped-def]
+async def alert_bot(api: FakeBotApi, root: Path, embedder: Any) -> AsyncIterator[App]:
     store = IndexStore(root / "index")
     settings = bot_settings(
         api.base_url,
@@ -187,7 +189,7 @@ async def alert_bot(api: FakeBotApi, root: Path, embedder) -> AsyncIterator:  # 
         index_check_seconds=0.1,
         alerts_check_seconds=0.1,
     )
-    factory = lambda s: Runtime(s, embedder, HotSearcher(store, embedder), store)  # noqa: E731
+    factory = lambda s: Runtime(s, embedder, HotSearcher(store, embedder), store)  # noqa: E731  # one-line factory
     application = build_application(settings, runtime_factory=factory)
     async with running(application, settings, poll_timeout=0.2):
         yield application

@@ -216,7 +216,7 @@ def test_every_front_end_shows_the_same_line_with_status_and_date() -> None:
     assert visible_text(telegram) == line
     assert '<a href="https://mops.example.pl/a?b=1&amp;c=2">' in telegram
     assert line in answer_to_text(answer).splitlines()
-    assert answer_to_json(answer)["citations"][0]["line"] == line  # type: ignore[index]
+    assert answer_to_json(answer)["citations"][0]["line"] == line  # type: ignore[index]  # JSON is typed as object
 
 
 def test_has_status_and_date() -> None:

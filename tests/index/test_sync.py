@@ -25,7 +25,7 @@ from index.eli import (
 )
 from index.errors import PomocnikError
 from index.store import IndexStore
-from index.sync import FollowedAct, load_acts, sync
+from index.sync import FollowedAct, SyncReport, load_acts, sync
 from tests.fakes import HashingEmbedder
 from tests.index.fake_eli import (
     CUS,
@@ -57,7 +57,7 @@ def client(api: FakeEliApi) -> EliClient:
     return EliClient(api.base_url, timeout=5, attempts=3, backoff=0.01)
 
 
-def run_sync(api: FakeEliApi, root: Path, today: date = TODAY):  # type: ignore[no-untyped-def]
+def run_sync(api: FakeEliApi, root: Path, today: date = TODAY) -> SyncReport:
     eli = client(api)
     try:
         return sync(root, ACTS, eli, today, MAX)
@@ -74,7 +74,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def test_references_are_read_in_both_shapes_and_the_newest_live_text_wins() -> None:
     inline = {CONSOLIDATED_TEXTS: [{"id": "DU/2024/1283"}, {"id": "DU/2025/1214"}, {"id": "DU/2023/901"}]}
-    assert newest_consolidated(parse_references(inline, CONSOLIDATED_TEXTS)).eli == "DU/2025/1214"  # type: ignore[union-attr]
+    newest = newest_consolidated(parse_references(inline, CONSOLIDATED_TEXTS))
+    assert newest is not None and newest.eli == "DU/2025/1214"
     wrapped = {
         CONSOLIDATED_TEXTS: [
             {"act": header("DU/2026/10", status="wygaśnięcie aktu")},  # newer, but expired
@@ -82,7 +83,8 @@ def test_references_are_read_in_both_shapes_and_the_newest_live_text_wins() -> N
         ],
         AMENDING_ACTS: [{"act": header(NEW_AMENDMENT), "date": "2026-01-01"}],
     }
-    assert newest_consolidated(parse_references(wrapped, CONSOLIDATED_TEXTS)).eli == "DU/2025/1214"  # type: ignore[union-attr]
+    newest = newest_consolidated(parse_references(wrapped, CONSOLIDATED_TEXTS))
+    assert newest is not None and newest.eli == "DU/2025/1214"
     [amendment] = parse_references(wrapped, AMENDING_ACTS)
     assert (amendment.eli, amendment.date) == (NEW_AMENDMENT, date(2026, 1, 1))
     assert newest_consolidated([]) is None

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from bot.feedback import Stats
 from bot.handlers import COMMANDS, chat_of
 from bot.records import Conversation
 from bot.runtime import IndexInfo
-from bot.sending import deliver, reply_html, topic_of, typing_action
+from bot.sending import DeliveryCounters, deliver, reply_html, sender_of, topic_of, typing_action
 from bot.state import App, Context
 from index.build import BuildReport
 from index.errors import PomocnikError
@@ -77,7 +80,7 @@ async def post_init(application: App) -> None:
                 scope=BotCommandScopeChat(admin_id),
             ),
             what=f"setMyCommands for admin chat {admin_id}",
-            attempts=2,
+            within=1.0,
         )
 
 
@@ -95,17 +98,25 @@ async def repeat(call: Callable[[], object], interval: float, what: str) -> None
 
     A failing call is logged and the next one still runs: for the index watch,
     ``HotSearcher.refresh`` already keeps the old version when a new one cannot
-    be loaded, so anything it raises is unexpected.
+    be loaded, so anything it raises is unexpected. The same failure is logged
+    once (with its traceback), again only when it changes, and its end is logged.
     """
+    reported: str | None = None
     while True:
         await asyncio.sleep(interval)
         try:
             result = await asyncio.to_thread(call)
-        except Exception:  # a failed round must never stop the later ones
-            logger.exception("%s failed", what)
-        else:
-            if result:  # a swapped index version, a number of purged rows
-                logger.info("%s returned %r", what, result)
+        except Exception as error:  # a failed round must never stop the later ones
+            problem = f"{type(error).__name__}: {error}"
+            if problem != reported:
+                logger.exception("%s failed (logged again only when this changes)", what)
+                reported = problem
+            continue
+        if reported is not None:
+            logger.info("%s works again after: %s", what, reported)
+            reported = None
+        if result:  # a swapped index version, a number of purged rows
+            logger.info("%s returned %r", what, result)
 
 
 # --- /reindex ---------------------------------------------------------------------------
@@ -118,15 +129,15 @@ async def on_reindex(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     if data.reindex_running:
-        await reply_html(context.bot, update, render.render_plain(REINDEX_BUSY))
+        await reply_html(context, update, render.render_plain(REINDEX_BUSY))
         return
     data.reindex_running = True  # set before the first await: no second build can slip in
     try:
-        await reply_html(context.bot, update, render.render_plain(REINDEX_STARTED))
+        await reply_html(context, update, render.render_plain(REINDEX_STARTED))
         runtime, settings = data.runtime, data.settings
         logger.info("reindex started by admin %s", update.effective_user and update.effective_user.id)
         try:
-            async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
+            async with typing_action(context, chat_id, thread_id=topic_of(update)):
                 report = await asyncio.to_thread(runtime.rebuild, settings)
         except Exception as error:
             logger.warning("reindex failed", exc_info=error)
@@ -136,7 +147,7 @@ async def on_reindex(update: Update, context: Context) -> None:
             serving = runtime.info().version
             if serving != report.version:
                 text += "\n\n" + REINDEX_NOT_SERVED.format(serving=serving)
-        await reply_html(context.bot, update, render.render_plain(text))
+        await reply_html(context, update, render.render_plain(text))
     finally:
         data.reindex_running = False
 
@@ -186,20 +197,52 @@ def _one_sentence(error: Exception) -> str:
 
 
 async def on_stats(update: Update, context: Context) -> None:
-    """Show feedback counts, top unanswered questions, worst sources and the index (admins only)."""
+    """Show feedback counts, unanswered questions, worst sources, faults and the index (admins only)."""
     if not await _admin(update, context, "stats"):
         return
     sink = context.bot_data.feedback_sink
-    stats = await asyncio.to_thread(sink.stats) if sink is not None else None
+    stats: Stats | None = None
+    if sink is not None:
+        try:
+            stats = await asyncio.to_thread(sink.stats)
+        except sqlite3.Error as error:  # a damaged or busy store must not hide the rest
+            logger.warning("/stats: the feedback store cannot be read: %s", error)
     info = await asyncio.to_thread(context.bot_data.runtime.info)
-    await reply_html(context.bot, update, render.render_plain(format_stats(stats, info)))
+    sender = sender_of(context)
+    delivery = Delivery(sender.counters, sender.pending)
+    text = format_stats(stats, info, delivery, store_missing=sink is None)
+    await reply_html(context, update, render.render_plain(text))
 
 
-def format_stats(stats: Stats | None, info: IndexInfo) -> str:
+@dataclass(frozen=True)
+class Delivery:
+    """What /stats tells about replies since the start."""
+
+    counters: DeliveryCounters
+    pending: int
+
+
+INCIDENT_NAMES = {
+    "store_quarantined": "uszkodzona baza odłożona na bok",
+    "reply_lost": "odpowiedzi utracone",
+    "reply_rejected": "odpowiedzi odrzucone przez Telegram (wysłano przeprosiny)",
+}
+
+
+def format_stats(
+    stats: Stats | None,
+    info: IndexInfo,
+    delivery: Delivery | None = None,
+    store_missing: bool = False,
+) -> str:
     """The /stats text in Polish."""
     parts = []
     if stats is None:
-        parts.append("Oceny nie są zapisywane (brak bazy danych).")
+        parts.append(
+            "Oceny nie są zapisywane (brak bazy danych)."
+            if store_missing
+            else "Baza ocen jest chwilowo nieczytelna (szczegóły w logu)."
+        )
     else:
         parts.append(
             f"Oceny: 👍 {stats.positive}, 👎 {stats.negative}. Pytania bez odpowiedzi: {stats.unanswered}."
@@ -216,6 +259,22 @@ def format_stats(stats: Stats | None, info: IndexInfo) -> str:
                 for n, (source, bad, good) in enumerate(stats.worst_sources, start=1)
             ]
             parts.append("Najgorzej oceniane źródła:\n" + "\n".join(rows))
+        if stats.incidents:
+            rows = [
+                f"• {INCIDENT_NAMES.get(i.kind, i.kind)}: {i.count}× "
+                f"(ostatnio {dt.datetime.fromtimestamp(i.last_at):%Y-%m-%d %H:%M}: {i.last_detail})"
+                for i in stats.incidents
+            ]
+            parts.append("Incydenty:\n" + "\n".join(rows))
+        if stats.dropped_writes:
+            parts.append(f"Zapisy pominięte od startu (baza zablokowana lub pełna): {stats.dropped_writes}.")
+    if delivery is not None:
+        c = delivery.counters
+        parts.append(
+            f"Dostarczanie od startu: w kolejce {delivery.pending}, doręczone z opóźnieniem "
+            f"{c.delivered_late}, utracone {c.lost}, wysłane jako zwykły tekst {c.plain_fallbacks}, "
+            f"przeprosiny {c.apologies}."
+        )
     parts.append(
         f"Indeks: wersja {info.version or 'brak'}, fragmenty: {info.chunks}, "
         f"model: {info.model_id or 'nieznany'}."
@@ -246,7 +305,7 @@ async def on_forget(update: Update, context: Context) -> None:
         context.user_data.clear()
     logger.info("user %s asked to be forgotten: %d rows removed", user_id, removed)
     text = FORGET_DONE.format(count=records(removed)) if removed else FORGET_NOTHING
-    await reply_html(context.bot, update, render.render_plain(text))
+    await reply_html(context, update, render.render_plain(text))
 
 
 def records(count: int) -> str:
@@ -267,5 +326,5 @@ async def _admin(update: Update, context: Context, command: str) -> bool:
     if context.bot_data.access.is_admin(user.id if user else None):
         return True
     logger.info("/%s refused for non-admin user %s", command, user.id if user else None)
-    await reply_html(context.bot, update, render.render_plain(ADMIN_ONLY))
+    await reply_html(context, update, render.render_plain(ADMIN_ONLY))
     return False

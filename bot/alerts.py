@@ -11,14 +11,17 @@ Each (document, event) is recorded in the SQLite store before it is sent, so no
 notice goes out twice, even across restarts. On the very first check the changes
 already in the index are recorded silently: subscribers hear of what arrives later.
 Notices go only to subscribed chats still allowed by the allowlist, one after
-another through ``bot.sending`` (PTB's rate limiter paces them, flood waits are
-honoured). Each notice cites its document with the one citation line.
+another through the application's ``bot.sending.Sender``, the one owner of
+retries: flood waits are honoured, and a notice Telegram does not take now waits
+in the persistent outbox like a reply. Each notice cites its document with the
+one citation line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -130,7 +133,10 @@ def claim(store: FeedbackStore, chunks: Sequence[Chunk], today: date) -> list[No
 
 
 async def check_and_notify(application: App, today: date | None = None) -> int:
-    """Announce what is new in the served index to the subscribers; returns chats notified."""
+    """Announce what is new in the served index to the subscribers; returns chats notified now.
+
+    A notice that cannot be delivered now stays in the outbox (not counted here).
+    """
     data = application.bot_data
     store = data.feedback_sink
     if store is None:
@@ -146,19 +152,31 @@ async def check_and_notify(application: App, today: date | None = None) -> int:
         if not data.access.is_allowed(user_id, chat_id):
             logger.info("alerts: chat %s is no longer allowed, skipped", chat_id)
             continue
-        if await send_html(application.bot, chat_id, messages):
+        if await send_html(application.bot, chat_id, messages, sender=data.sender):
             notified += 1
     logger.info("alerts: %d notices sent to %d chats", len(items), notified)
     return notified
 
 
 async def watch(application: App, interval: float) -> None:
-    """Check now and then every ``interval`` seconds, until cancelled; a failed round is logged."""
+    """Check now and then every ``interval`` seconds, until cancelled.
+
+    A failed round is logged once (again only when the failure changes, and when
+    it ends), like ``admin.repeat``: a store locked for hours must not flood the log.
+    """
+    reported: str | None = None
     while True:
         try:
             await check_and_notify(application)
-        except Exception:  # a failed round must never stop the later ones
-            logger.exception("alerts check failed")
+        except Exception as error:  # a failed round must never stop the later ones
+            problem = f"{type(error).__name__}: {error}"
+            if problem != reported:
+                logger.exception("alerts check failed (logged again only when this changes)")
+                reported = problem
+        else:
+            if reported is not None:
+                logger.info("alerts check works again after: %s", reported)
+                reported = None
         await asyncio.sleep(interval)
 
 
@@ -177,25 +195,35 @@ async def on_subscribe(update: Update, context: Context) -> None:
     """/subskrybuj: notices of changes in this chat."""
     store = context.bot_data.feedback_sink
     if store is None:
-        await reply_html(context.bot, update, render.render_plain(UNAVAILABLE))
+        await reply_html(context, update, render.render_plain(UNAVAILABLE))
         return
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:  # channel posts and the like: nobody to notify
         return
     chat_id, user_id = chat.id, user.id
-    added = await asyncio.to_thread(store.subscribe, chat_id, user_id)
+    try:
+        added = await asyncio.to_thread(store.subscribe, chat_id, user_id)
+    except sqlite3.Error as error:  # a locked or damaged store: say so, never claim it worked
+        logger.warning("/subskrybuj in chat %s not stored: %s", chat_id, error)
+        await reply_html(context, update, render.render_plain(UNAVAILABLE))
+        return
     logger.info("chat %s subscribed by user %s (new: %s)", chat_id, user_id, added)
-    await reply_html(context.bot, update, render.render_plain(SUBSCRIBED if added else ALREADY_SUBSCRIBED))
+    await reply_html(context, update, render.render_plain(SUBSCRIBED if added else ALREADY_SUBSCRIBED))
 
 
 async def on_unsubscribe(update: Update, context: Context) -> None:
     """/odsubskrybuj: no more notices in this chat."""
     store = context.bot_data.feedback_sink
     if store is None:
-        await reply_html(context.bot, update, render.render_plain(UNAVAILABLE))
+        await reply_html(context, update, render.render_plain(UNAVAILABLE))
         return
     chat = update.effective_chat
     if chat is None:
         return
-    removed = await asyncio.to_thread(store.unsubscribe, chat.id)
-    await reply_html(context.bot, update, render.render_plain(UNSUBSCRIBED if removed else NOT_SUBSCRIBED))
+    try:
+        removed = await asyncio.to_thread(store.unsubscribe, chat.id)
+    except sqlite3.Error as error:  # a locked or damaged store: say so, never claim it worked
+        logger.warning("/odsubskrybuj in chat %s not stored: %s", chat.id, error)
+        await reply_html(context, update, render.render_plain(UNAVAILABLE))
+        return
+    await reply_html(context, update, render.render_plain(UNSUBSCRIBED if removed else NOT_SUBSCRIBED))

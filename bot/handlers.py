@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import secrets
-from collections import OrderedDict
+import sqlite3
 from collections.abc import Callable
 from datetime import date
 
@@ -34,11 +34,11 @@ from bot import render
 from bot.answer import answer
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
-from bot.feedback import FeedbackStore
+from bot.feedback import FeedbackStore, StoreUnavailable
 from bot.plain import answer_to_text
 from bot.records import Answer
-from bot.sending import deliver, reply_html, topic_of, typing_action
-from bot.state import App, ChatData, Context, StoredAnswer
+from bot.sending import DeliveryPolicy, Sender, answer_button, deliver, reply_html, topic_of, typing_action
+from bot.state import App, BotData, ChatData, Context, StoredAnswer
 from index.errors import IndexNotBuilt, ModelNotAvailable, PomocnikError
 
 logger = logging.getLogger(__name__)
@@ -104,20 +104,37 @@ ERROR_TEXTS: dict[type[PomocnikError], str] = {
 
 
 async def post_init(application: App) -> None:
-    """Load the runtime off the event loop, open the feedback store, register commands."""
+    """Load the runtime off the event loop, open the store, resume the outbox, register commands.
+
+    The store is optional: when it cannot be opened the bot answers without it
+    (no feedback, refusals remembered in memory, the outbox in memory only).
+    """
     data = application.bot_data
     settings = data.settings
     data.runtime = await asyncio.to_thread(data.runtime_factory, settings)
     if data.feedback_sink is None:
-        data.feedback_sink = await asyncio.to_thread(FeedbackStore, settings.db_path, settings.retention_days)
-        data.owns_feedback_sink = True
-    await deliver(lambda: application.bot.set_my_commands(COMMANDS), what="setMyCommands")
+        try:
+            data.feedback_sink = await asyncio.to_thread(
+                FeedbackStore,
+                settings.db_path,
+                settings.retention_days,
+                busy_timeout_ms=settings.db_busy_timeout_ms,
+            )
+            data.owns_feedback_sink = True
+        except (StoreUnavailable, sqlite3.Error, OSError) as error:
+            logger.error("feedback store %s unavailable, answering without it: %s", settings.db_path, error)
+    sender = data.sender = Sender(application.bot, DeliveryPolicy.from_settings(settings), data.feedback_sink)
+    await sender.start()
+    await deliver(lambda: application.bot.set_my_commands(COMMANDS), what="setMyCommands", gate=sender.gate)
     logger.info("bot @%s ready", application.bot.username)
 
 
 async def post_shutdown(application: App) -> None:
-    """Close what ``post_init`` opened."""
+    """Close what ``post_init`` opened (the outbox first: it writes to the store)."""
     data = application.bot_data
+    if data.sender is not None:
+        await data.sender.stop()
+        data.sender = None
     if data.owns_feedback_sink and data.feedback_sink is not None:
         data.feedback_sink.close()
         data.feedback_sink, data.owns_feedback_sink = None, False
@@ -136,19 +153,28 @@ async def check_access(update: Update, context: Context) -> None:
     if access.is_allowed(user.id if user else None, chat.id if chat else None):
         return
     logger.info("update %s from chat %s refused by the allowlist", update.update_id, chat and chat.id)
-    if (query := update.callback_query) is not None:  # a button must always be answered, or it spins
-        await deliver(lambda: query.answer(NOT_ALLOWED), what="answerCallbackQuery")
-    elif chat and chat.type == ChatType.PRIVATE and _first_refusal(context.bot_data.refused, chat.id):
-        await reply_html(context.bot, update, render.render_plain(NOT_ALLOWED))
+    if update.callback_query is not None:  # a button must always be answered, or it spins
+        await answer_button(context, update, NOT_ALLOWED)
+    elif chat and chat.type == ChatType.PRIVATE and await _first_refusal(context.bot_data, chat.id):
+        await reply_html(context, update, render.render_plain(NOT_ALLOWED))
     raise ApplicationHandlerStop
 
 
-def _first_refusal(told: OrderedDict[int, None], user_id: int) -> bool:
-    """True the first time ``user_id`` is refused: the refusal is sent once, not per message."""
-    if user_id in told:
+async def _first_refusal(data: BotData, chat_id: int) -> bool:
+    """True the first time ``chat_id`` is refused: the refusal is sent once, not per message.
+
+    Remembered in the SQLite store, so a restart does not repeat it; in memory
+    (bounded, like the flood limiter) when the store is missing or cannot answer.
+    """
+    if data.feedback_sink is not None:
+        first = await asyncio.to_thread(data.feedback_sink.first_refusal, chat_id)
+        if first is not None:
+            return first
+    told = data.refused
+    if chat_id in told:
         return False
-    told[user_id] = None
-    while len(told) > REFUSALS_REMEMBERED:  # bounded, like the flood limiter
+    told[chat_id] = None
+    while len(told) > REFUSALS_REMEMBERED:
         told.popitem(last=False)
     return True
 
@@ -159,21 +185,21 @@ def _first_refusal(told: OrderedDict[int, None], user_id: int) -> bool:
 async def on_help(update: Update, context: Context) -> None:
     """Answer /start and /help with what the bot knows, how to ask and examples."""
     text = HELP_TEXT.format(username=context.bot.username)
-    await reply_html(context.bot, update, render.render_plain(text))
+    await reply_html(context, update, render.render_plain(text))
 
 
 async def on_sources(update: Update, context: Context) -> None:
     """Answer /zrodla with the documents in the knowledge base, by kind, with dates."""
     runtime = context.bot_data.runtime
     text = await asyncio.to_thread(lambda: format_sources(list_sources(runtime.chunks())))
-    await reply_html(context.bot, update, render.render_plain(text))
+    await reply_html(context, update, render.render_plain(text))
 
 
 async def on_changes(update: Update, context: Context) -> None:
     """Answer /zmiany with amendments and drafts by effective date, upcoming first."""
     runtime = context.bot_data.runtime
     text = await asyncio.to_thread(lambda: format_changes(list_changes(runtime.chunks())))
-    await reply_html(context.bot, update, render.render_plain(text))
+    await reply_html(context, update, render.render_plain(text))
 
 
 async def on_search(update: Update, context: Context) -> None:
@@ -181,12 +207,12 @@ async def on_search(update: Update, context: Context) -> None:
     chat_id = chat_of(update).id
     query = " ".join(context.args or ()).strip()
     if not query:
-        await reply_html(context.bot, update, render.render_plain(SEARCH_USAGE))
+        await reply_html(context, update, render.render_plain(SEARCH_USAGE))
         return
     if not await _within_limits(update, context, query):
         return
     runtime = context.bot_data.runtime
-    async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
+    async with typing_action(context, chat_id, thread_id=topic_of(update)):
         hits = await asyncio.to_thread(runtime.searcher.search, query, SEARCH_HITS)
     today = date.today()
     views = [
@@ -199,7 +225,14 @@ async def on_search(update: Update, context: Context) -> None:
         )
         for hit in hits
     ]
-    await reply_html(context.bot, update, render.render_hits(query, views))
+    message = update.effective_message
+    in_group = message is not None and message.chat.type != ChatType.PRIVATE
+    await reply_html(
+        context,
+        update,
+        render.render_hits(query, views),
+        reply_to=message.message_id if in_group and message is not None else None,
+    )
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:
@@ -210,7 +243,7 @@ async def on_unknown_command(update: Update, context: Context) -> None:
         f"@{context.bot.username}".lower()
     ):
         return  # probably meant for another bot in the group
-    await reply_html(context.bot, update, render.render_plain(UNKNOWN_COMMAND))
+    await reply_html(context, update, render.render_plain(UNKNOWN_COMMAND))
 
 
 # --- questions --------------------------------------------------------------------------
@@ -225,7 +258,7 @@ async def on_text(update: Update, context: Context) -> None:
     question = question.strip()
     chat_id = message.chat_id
     if not question:
-        await reply_html(context.bot, update, render.render_plain(EMPTY_HINT))
+        await reply_html(context, update, render.render_plain(EMPTY_HINT))
         return
     if not await _within_limits(update, context, question):
         return
@@ -234,23 +267,23 @@ async def on_text(update: Update, context: Context) -> None:
     runtime = context.bot_data.runtime
     chat_data = _chat_data(context)
     history = chat_data.conversation.history
-    async with typing_action(context.bot, chat_id, thread_id=topic_of(update)):
+    async with typing_action(context, chat_id, thread_id=topic_of(update)):
         result: Answer = await asyncio.to_thread(answer, question, runtime.searcher, history=history)
     chat_data.conversation = chat_data.conversation.after(result)
     markup = None
     if result.answered:
         key = _remember(chat_data, question, result)
         markup = keyboard(render.answer_buttons(result, key))
-    else:
-        user_id = update.effective_user.id if update.effective_user else chat_id
-        await _record(context, lambda sink: sink.record_unanswered(user_id, chat_id, question))
     await reply_html(
-        context.bot,
+        context,
         update,
         render.render_answer(result),
         markup=markup,
         reply_to=message.message_id if message.chat.type != ChatType.PRIVATE else None,
     )
+    if not result.answered:  # after the reply: a slow or locked store never delays it
+        user_id = update.effective_user.id if update.effective_user else chat_id
+        await _record(context, lambda sink: sink.record_unanswered(user_id, chat_id, question))
 
 
 def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
@@ -283,13 +316,13 @@ async def _within_limits(update: Update, context: Context, text: str) -> bool:
     """False (after telling the user why) for an over-long question or a flooding user."""
     chat_id = chat_of(update).id
     if len(text) > MAX_QUESTION_CHARS:
-        await reply_html(context.bot, update, render.render_plain(TOO_LONG))
+        await reply_html(context, update, render.render_plain(TOO_LONG))
         return False
     flood = context.bot_data.flood
     user_id = update.effective_user.id if update.effective_user else chat_id
     if not context.bot_data.access.is_admin(user_id) and not flood.allow(user_id):
         text = FLOOD.format(seconds=flood.retry_in(user_id))
-        await reply_html(context.bot, update, render.render_plain(text))
+        await reply_html(context, update, render.render_plain(text))
         return False
     return True
 
@@ -312,7 +345,7 @@ def keyboard(rows: render.ButtonRows) -> InlineKeyboardMarkup:
     )
 
 
-async def _record(context: Context, write: Callable[[FeedbackStore], None]) -> None:
+async def _record(context: Context, write: Callable[[FeedbackStore], object]) -> None:
     """Run ``write(sink)`` in a thread, if a feedback sink is configured."""
     sink = context.bot_data.feedback_sink
     if sink is not None:
@@ -329,10 +362,10 @@ async def on_passage_button(update: Update, context: Context) -> None:
     stored = _stored(context, key)
     citation = next((c for c in stored.citations if c.n == int(number)), None) if stored else None
     if citation is None:
-        await deliver(lambda: query.answer(STALE_BUTTON, show_alert=False), what="answerCallbackQuery")
+        await answer_button(context, update, STALE_BUTTON)
         return
-    await deliver(query.answer, what="answerCallbackQuery")
-    await reply_html(context.bot, update, render.render_passage(citation))
+    await answer_button(context, update)
+    await reply_html(context, update, render.render_passage(citation))
 
 
 async def on_feedback_button(update: Update, context: Context) -> None:
@@ -341,27 +374,26 @@ async def on_feedback_button(update: Update, context: Context) -> None:
     _, sign, key = (query.data or "").split(":")  # the handler's pattern admits only "f:<±>:<key>"
     stored = _stored(context, key)
     if stored is None:
-        await deliver(lambda: query.answer(STALE_BUTTON), what="answerCallbackQuery")
+        await answer_button(context, update, STALE_BUTTON)
         return
     if stored.rated:
-        await deliver(lambda: query.answer(ALREADY_RATED), what="answerCallbackQuery")
+        await answer_button(context, update, ALREADY_RATED)
         return
     _chat_data(context).answers[key] = StoredAnswer(stored.question, stored.text, stored.citations, True)
     sources = [f"{c.doc_id} {c.anchor}".strip() for c in stored.citations]
     chat_id = update.effective_chat.id if update.effective_chat else 0
     user_id = update.effective_user.id if update.effective_user else chat_id
     rating = 1 if sign == "+" else -1
+    await answer_button(context, update, THANKS)  # first: a locked store must not keep it spinning
     await _record(
         context,
         lambda sink: sink.record_feedback(user_id, chat_id, stored.question, stored.text, sources, rating),
     )
-    await deliver(lambda: query.answer(THANKS), what="answerCallbackQuery")
 
 
 async def on_stale_button(update: Update, context: Context) -> None:
     """Answer any button we cannot serve (old, foreign or malformed data) politely."""
-    query = query_of(update)
-    await deliver(lambda: query.answer(STALE_BUTTON), what="answerCallbackQuery")
+    await answer_button(context, update, STALE_BUTTON)
 
 
 def _stored(context: Context, key: str) -> StoredAnswer | None:
@@ -414,7 +446,7 @@ async def on_error(update: object, context: Context) -> None:
     text = next(
         (text for kind, text in ERROR_TEXTS.items() if isinstance(context.error, kind)), GENERIC_ERROR
     )
-    if (query := update.callback_query) is not None:
-        await deliver(lambda: query.answer(text), what="answerCallbackQuery", attempts=2)
+    if update.callback_query is not None:
+        await answer_button(context, update, text)
     elif chat:
-        await reply_html(context.bot, update, render.render_plain(text))
+        await reply_html(context, update, render.render_plain(text))

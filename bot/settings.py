@@ -38,6 +38,17 @@ class Settings(IndexSettings):
     index_check_seconds: float = Field(default=30.0, ge=0)
     # How often the bot looks for changes to announce to /subskrybuj chats; 0 turns alerts off.
     alerts_check_seconds: float = Field(default=60.0, ge=0)
+    # Delivery (bot.sending): a reply is retried by its handler for `inline` seconds,
+    # then kept in the outbox and retried with backoff (at most `max_backoff` apart)
+    # until `deadline` seconds after the question; only then is it logged as lost.
+    delivery_inline_seconds: float = Field(default=10.0, ge=0)
+    delivery_deadline_seconds: float = Field(default=900.0, gt=0)
+    delivery_max_backoff_seconds: float = Field(default=30.0, gt=0)
+    # Seconds the HTTP client waits for one Bot API answer (read and write) before a retry.
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long a write to the SQLite store waits for another process's lock before it
+    # is dropped (the answer has been sent already).
+    db_busy_timeout_ms: int = Field(default=2000, ge=0)
 
     @field_validator("allowed_ids", "admin_ids", mode="before")
     @classmethod

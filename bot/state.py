@@ -19,6 +19,7 @@ from bot.access import AccessPolicy, FloodLimiter
 from bot.feedback import FeedbackStore
 from bot.records import Citation, Conversation
 from bot.runtime import RuntimeFactory, Serving, load_runtime
+from bot.sending import Sender
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -61,7 +62,8 @@ class BotData:
     owns_feedback_sink: bool = False  # opened by post_init, so closed by post_shutdown
     reindex_running: bool = False  # set before a /reindex build's first await
     tasks: list[asyncio.Task[None]] = field(default_factory=list)  # started by admin.post_init
-    # Users already told they are not on the allowlist, oldest first.
+    sender: Sender | None = None  # delivery with retries and the outbox, from handlers.post_init
+    # Users already told they are not on the allowlist, oldest first (when the store cannot tell).
     refused: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _settings: Settings | None = None
     _runtime: Serving | None = None
@@ -114,9 +116,9 @@ def _provided(value: T | None, name: str) -> T:
 # The context every handler receives: typed chat and bot data. User data stays a
 # plain dict (only /zapomnij clears it); the bot's Any is PTB's own annotation.
 Context: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
-# ExtBot[int]: AIORateLimiter takes an int (max retries) per request. The job queue
-# is not used (no [job-queue] extra); its type is the builder's default.
+# ExtBot[None]: no rate limiter (bot.sending owns retries). The job queue is not
+# used (no [job-queue] extra); its type is the builder's default.
 App: TypeAlias = Application[
-    ExtBot[int], Context, dict[Any, Any], ChatData, BotData, JobQueue[ContextTypes.DEFAULT_TYPE]
+    ExtBot[None], Context, dict[Any, Any], ChatData, BotData, JobQueue[ContextTypes.DEFAULT_TYPE]
 ]
 CONTEXT_TYPES = ContextTypes(chat_data=ChatData, bot_data=BotData)

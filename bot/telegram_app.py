@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -25,6 +24,7 @@ from bot import admin, alerts, handlers
 from bot.runtime import RuntimeFactory, load_runtime
 from bot.settings import Settings
 from bot.state import CONTEXT_TYPES, App
+from index.embedder import check_model_files
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +49,11 @@ def build_application(settings: Settings, runtime_factory: RuntimeFactory = load
         .context_types(CONTEXT_TYPES)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
-        # The limiter waits out a flood limit itself (pausing every request, as the
-        # limit is per bot) up to twice; bot.sending retries whatever still fails.
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # No rate limiter and no retries in the HTTP layer: bot.sending is the one
+        # owner of retries (429, 5xx, timeouts), see docs/architecture.md.
+        .read_timeout(settings.telegram_timeout_seconds)
+        .write_timeout(settings.telegram_timeout_seconds)
+        .get_updates_read_timeout(settings.telegram_timeout_seconds)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -136,15 +138,22 @@ def webhook_options(settings: Settings) -> WebhookOptions | None:
 
 
 def run(settings: Settings) -> None:
-    """Run the bot until interrupted: webhook mode if configured, else long polling."""
+    """Run the bot until interrupted: webhook mode if configured, else long polling.
+
+    ``bootstrap_retries=-1``: started while the Bot API is unreachable, the bot
+    keeps trying (PTB backs off) instead of exiting; once running, polling backs
+    off on errors by itself (1 s growing to 30 s) and resumes.
+    """
+    # Fail fast on a deleted or damaged model (exit code 2), before waiting for Telegram.
+    check_model_files(settings.model_name_or_path)
     application = build_application(settings)
     options = webhook_options(settings)
     if options is None:
         logger.info("starting with long polling")
-        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT)
+        application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT, bootstrap_retries=-1)
     else:
         logger.info("starting webhook on %s:%s", options.listen, options.port)
-        application.run_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES)
+        application.run_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
 
 
 @contextlib.asynccontextmanager

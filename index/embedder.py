@@ -138,17 +138,16 @@ def load_embedder(
 
     hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
-    looks_like_path = name_or_path.startswith((".", "/", "~")) or Path(name_or_path).exists()
-    if looks_like_path and not Path(name_or_path).expanduser().exists():
-        raise ModelNotAvailable(
-            f"Brak modelu w {name_or_path}: uruchom `python -m index model build-default` "
-            "albo ustaw POMOCNIK_EMBEDDING_MODEL."
-        )
+    looks_like_path = check_model_files(name_or_path)
     try:
         model = SentenceTransformer(
             str(Path(name_or_path).expanduser()) if looks_like_path else name_or_path, device="cpu"
         )
     except Exception as exc:  # the library raises OSError, ValueError or HF errors alike
+        if looks_like_path:
+            raise ModelNotAvailable(
+                _rebuild_message(name_or_path, f"{exc.__class__.__name__}: {exc}")
+            ) from exc
         raise ModelNotAvailable(
             f"Nie można wczytać modelu {name_or_path!r} bez sieci: {exc.__class__.__name__}: {exc}"
         ) from exc
@@ -163,6 +162,45 @@ def load_embedder(
         embedder.query_backend,
     )
     return embedder
+
+
+# A local sentence-transformers folder needs these; weights in either format.
+_REQUIRED_FILES = ("config.json", "modules.json")
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+
+
+def check_model_files(name_or_path: str) -> bool:
+    """Check that a local model folder is complete; True if ``name_or_path`` is a path.
+
+    Cheap (no loading), so the bot runs it before anything else: a deleted
+    ``model.safetensors`` is reported in one sentence, not as a traceback from
+    deep inside transformers. A hub-style name is left to the loader.
+    Raises ``ModelNotAvailable`` naming the commands that rebuild the model.
+    """
+    path = Path(name_or_path).expanduser()
+    if not (name_or_path.startswith((".", "/", "~")) or path.exists()):
+        return False
+    if not path.is_dir():
+        raise ModelNotAvailable(
+            _rebuild_message(name_or_path, "folder nie istnieje / folder not found", "Brak modelu")
+        )
+    missing = [name for name in _REQUIRED_FILES if not (path / name).is_file()]
+    if not any((path / name).is_file() for name in _WEIGHTS):
+        missing.append(_WEIGHTS[0])
+    if missing:
+        reason = f"brak / missing: {', '.join(missing)}"
+        raise ModelNotAvailable(_rebuild_message(name_or_path, reason))
+    return True
+
+
+def _rebuild_message(name_or_path: str, reason: str, lead: str = "Niekompletny lub uszkodzony model") -> str:
+    return (
+        f"{lead} w {name_or_path} ({reason}). "
+        "Zbuduj go ponownie: `make model` albo `python -m index model build-default` "
+        "(lub ustaw POMOCNIK_EMBEDDING_MODEL). / "
+        f"The model in {name_or_path} is missing or damaged; rebuild it with `make model` "
+        "or `python -m index model build-default`."
+    )
 
 
 def _attach_onnx_export(embedder: Embedder, model: SentenceTransformer, model_dir: Path) -> None:

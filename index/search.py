@@ -234,7 +234,8 @@ class HotSearcher:
         self._store = store
         self._embedder = embedder
         self._searcher: Searcher | None = None
-        self._load_error: PomocnikError | OSError | None = None  # why the last version failed
+        self._load_error: PomocnikError | OSError | ValueError | None = None  # why the last version failed
+        self._reported: str | None = None  # the problem last logged, so a watch logs it once
         self._refresh_lock = threading.Lock()
         self.refresh()
 
@@ -261,21 +262,35 @@ class HotSearcher:
     def refresh(self) -> bool:
         """Load the version in ``CURRENT`` if it is not the one served; True if swapped.
 
-        A version that fails to load is logged and the old one keeps serving.
+        A version that fails to load is logged and the old one keeps serving. A
+        watch calls this every few seconds: the same problem is logged once, again
+        only when it changes, and its end is logged too.
         """
         with self._refresh_lock:
             wanted = self._store.current_version()
             if wanted is None or wanted == self.version:
+                self._report(None)
                 return False
             try:
                 searcher = Searcher(self._store.load_version(wanted), self._embedder)
-            except (PomocnikError, OSError) as exc:
-                log.warning("Keeping index version %s: cannot load %s: %s", self.version, wanted, exc)
+            except (PomocnikError, OSError, ValueError) as exc:  # ValueError: a NUL in CURRENT
+                self._report(f"Keeping index version {self.version}: cannot load {wanted}: {exc}")
                 self._load_error = exc
                 return False
             self._searcher, self._load_error = searcher, None
+            self._report(None)
             log.info("Now serving index version %s", wanted)
             return True
+
+    def _report(self, problem: str | None) -> None:
+        """Log ``problem`` if it is new; log that the last one cleared when it is None."""
+        if problem == self._reported:
+            return
+        if problem is not None:
+            log.warning("%s", problem)
+        else:
+            log.info("Index problem cleared: %s", self._reported)
+        self._reported = problem
 
     def search(
         self,

@@ -1,6 +1,6 @@
 """Load test: many users asking at once, through the real Application over HTTP.
 
-Starts the fake Bot API server (tests/bot/fake_bot_api.py) and the real bot
+Starts the fake Bot API server (bot/testing/fake_bot_api.py) and the real bot
 in-process with the real model and index, then drives ``--users`` users who each
 ask ``--questions`` questions one after another, all users at the same time. Each
 user writes in their own group chat and mentions the bot, so every reply quotes
@@ -38,7 +38,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings
 from bot.telegram_app import build_application, running
-from tests.bot.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi, text_update
+from bot.testing.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi, text_update
 
 QUESTION_FILES = sorted((ROOT / "tests" / "data" / "dev_questions").glob("*.jsonl"))
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.bot.fake_bot_api import FakeBotApi
+from bot.testing.fake_bot_api import FakeBotApi
 
 
 @pytest.fixture

@@ -23,13 +23,13 @@ from bot.__main__ import main as bot_main
 from bot.records import Conversation
 from bot.runtime import Runtime
 from bot.telegram_app import build_application, running
+from bot.testing.fake_bot_api import Call, FakeBotApi, callback_update, text_update
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.html_check import html_problems, visible_text
 from index.build import BuildReport, build_index
 from index.documents import load_folder
 from index.search import HotSearcher
 from index.store import IndexStore
-from tests.bot.fake_bot_api import Call, FakeBotApi, callback_update, text_update
-from tests.bot.html_check import html_problems, visible_text
-from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
 from tests.fakes import HashingEmbedder
 
 ADMIN = 1
@@ -441,3 +441,24 @@ async def test_logs_hold_message_text_only_when_enabled(api, tmp_path, caplog, l
     )
     assert any(r.name == "bot.handlers" and r.levelno == logging.ERROR for r in caplog.records)
     assert (SECRET_TEXT in logged) is log_text
+
+
+async def test_periodic_call_logs_the_same_failure_once_then_its_end(caplog):
+    calls = []
+
+    def refresh() -> bool:
+        calls.append(1)
+        if len(calls) <= 5:
+            raise OSError("CURRENT unreadable")
+        return False
+
+    task = asyncio.create_task(admin.repeat(refresh, 0.01, "index watch"))
+    with caplog.at_level(logging.INFO, logger="bot.admin"):
+        for _ in range(300):
+            if len(calls) >= 8:
+                break
+            await asyncio.sleep(0.01)
+    task.cancel()
+    failures = [r for r in caplog.records if "index watch failed" in r.getMessage()]
+    assert len(calls) >= 8 and len(failures) == 1 and failures[0].exc_info is not None
+    assert sum("works again" in r.getMessage() for r in caplog.records) == 1

@@ -26,9 +26,9 @@ from index.build import build_index
 from index.records import Chunk, DocumentMeta
 from index.search import HotSearcher
 from index.store import IndexStore
-from tests.bot.fake_bot_api import Call, FakeBotApi, text_update
-from tests.bot.html_check import html_problems, visible_text
-from tests.bot.telegram_harness import bot_settings
+from bot.testing.fake_bot_api import Call, FakeBotApi, text_update
+from bot.testing.html_check import html_problems, visible_text
+from bot.testing.harness import bot_settings
 
 TODAY = date(2025, 12, 1)
 

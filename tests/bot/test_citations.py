@@ -188,7 +188,7 @@ def test_every_front_end_shows_the_same_line_with_status_and_date() -> None:
     from bot import render
     from bot.plain import answer_to_json, answer_to_text
     from bot.records import Answer, AnswerBlock, CitedSentence
-    from tests.bot.html_check import visible_text
+    from bot.testing.html_check import visible_text
 
     chunk = Chunk(
         id="c1",

@@ -15,14 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
-from telegram.ext import AIORateLimiter
 
-from bot import telegram_app
 from bot.state import Context
 from bot.telegram_app import build_application, running
-from tests.bot.fake_bot_api import BOT_USERNAME, FakeBotApi, callback_update, text_update
-from tests.bot.html_check import html_problems
-from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.fake_bot_api import BOT_USERNAME, FakeBotApi, callback_update, text_update
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.html_check import html_problems
 
 USERS = (301, 302, 303)
 GROUP = -3000
@@ -147,14 +145,7 @@ def errors() -> list[BaseException | None]:
 
 
 @pytest.fixture
-async def app(api, tmp_path, monkeypatch, errors):
-    # Telegram's per-group limit (20 a minute) would make 1000 examples take an hour;
-    # throttling is not what this test is about, so the limiter keeps only its retries.
-    monkeypatch.setattr(
-        telegram_app,
-        "AIORateLimiter",
-        lambda max_retries: AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries),
-    )
+async def app(api, tmp_path, errors):
     settings = bot_settings(
         api.base_url,
         tmp_path,

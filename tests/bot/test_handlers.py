@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Message
 
 from bot.handlers import addressed_text
-from tests.bot.fake_bot_api import BOT_ID, BOT_USERNAME, text_update
+from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, text_update
 
 
 def message(text: str, kind: str = "supergroup", **kwargs) -> Message:

@@ -26,12 +26,12 @@ import pytest
 from bot import handlers
 from bot.runtime import Runtime
 from bot.telegram_app import build_application, running
+from bot.testing.fake_bot_api import FakeBotApi, text_update
+from bot.testing.harness import bot_settings
+from bot.testing.html_check import html_problems, visible_text
 from index.build import build_index
 from index.search import HotSearcher
 from index.store import IndexStore
-from tests.bot.fake_bot_api import FakeBotApi, text_update
-from tests.bot.html_check import html_problems, visible_text
-from tests.bot.telegram_harness import bot_settings
 
 pytestmark = pytest.mark.slow
 

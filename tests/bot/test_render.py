@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.records import Answer, AnswerBlock, Citation, CitedSentence
-from tests.bot.html_check import html_problems, visible_text
+from bot.testing.html_check import html_problems, visible_text
 
 
 def citation(n: int, **changes: object) -> Citation:

@@ -1,12 +1,13 @@
-"""Retrying Bot API calls: flood waits, backoff, giving up without raising."""
+"""Retrying Bot API calls: flood waits, backoff, budgets, giving up without raising; plain text."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sending import deliver
+from bot.sending import DeliveryPolicy, FloodGate, Undelivered, call_with_retries, deliver, plain_text
 
 
 class Flaky:
@@ -23,30 +24,77 @@ class Flaky:
         return "sent"
 
 
-class Sleeps:
+class Clock:
+    """A fake monotonic clock that ``sleep`` moves forward."""
+
     def __init__(self) -> None:
+        self.now = 0.0
         self.delays: list[float] = []
 
-    async def __call__(self, delay: float) -> None:
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
         self.delays.append(delay)
+        self.now += delay
 
 
 async def test_waits_as_long_as_telegram_asks_then_backs_off_exponentially():
-    call, sleep = Flaky(RetryAfter(3), NetworkError("Bad Gateway"), TimedOut(), NetworkError("x")), Sleeps()
-    assert await deliver(call, what="test", sleep=sleep, base_delay=0.5) == "sent"
-    assert call.calls == 5
-    assert sleep.delays == [3.0, 1.0, 2.0, 4.0]  # retry_after, then 0.5·2^(attempt-1)
+    call, clock = Flaky(RetryAfter(3), NetworkError("Bad Gateway"), TimedOut(), NetworkError("x")), Clock()
+    result = await call_with_retries(call, what="test", until=100.0, sleep=clock.sleep, clock=clock)
+    assert result == "sent" and call.calls == 5
+    assert clock.delays == [3.0, 1.0, 2.0, 4.0]  # retry_after, then 0.5·2^(attempt-1)
 
 
-async def test_gives_up_after_the_attempts_and_logs_without_raising(caplog):
-    call, sleep = Flaky(*[NetworkError("down")] * 10), Sleeps()
-    with caplog.at_level(logging.ERROR, logger="bot.sending"):
-        assert await deliver(call, what="sendMessage to chat 5", attempts=3, sleep=sleep) is None
-    assert call.calls == 3
-    assert "sendMessage to chat 5 failed after 3 attempts" in caplog.text
+async def test_backoff_is_capped():
+    assert [DeliveryPolicy(max_delay=4.0).backoff(n) for n in range(1, 7)] == [0.5, 1, 2, 4, 4, 4]
 
 
-async def test_bad_request_is_not_retried():
-    call, sleep = Flaky(BadRequest("Can't parse entities")), Sleeps()
-    assert await deliver(call, what="test", sleep=sleep) is None
-    assert call.calls == 1 and sleep.delays == []
+async def test_gives_up_when_the_next_try_would_start_after_the_budget():
+    call, clock = Flaky(*[NetworkError("down")] * 10), Clock()
+    with pytest.raises(Undelivered) as raised:
+        await call_with_retries(call, what="test", until=3.0, sleep=clock.sleep, clock=clock)
+    assert call.calls == 3 and clock.delays == [0.5, 1.0]  # a 4th try would start at 3.5 s
+    assert raised.value.retry_at == 3.5
+
+
+async def test_a_budget_in_the_past_means_exactly_one_try():
+    call, clock = Flaky(NetworkError("down")), Clock()
+    with pytest.raises(Undelivered):
+        await call_with_retries(call, what="test", until=0.0, sleep=clock.sleep, clock=clock)
+    assert call.calls == 1
+
+
+@pytest.mark.parametrize("error", [BadRequest("Can't parse entities"), Forbidden("bot was blocked")])
+async def test_permanent_errors_are_raised_at_once(error):
+    call, clock = Flaky(error), Clock()
+    with pytest.raises(type(error)):
+        await call_with_retries(call, what="test", until=100.0, sleep=clock.sleep, clock=clock)
+    assert call.calls == 1 and clock.delays == []
+
+
+async def test_a_flood_wait_closes_the_gate_for_other_calls():
+    clock = Clock()
+    gate = FloodGate(clock)
+    await call_with_retries(
+        Flaky(RetryAfter(5)), what="a", until=100.0, gate=gate, sleep=clock.sleep, clock=clock
+    )
+    gate.close_for(2.0)  # another 429 while the first waited
+    other = Flaky()
+    started = clock.now
+    await call_with_retries(other, what="b", until=100.0, gate=gate, sleep=clock.sleep, clock=clock)
+    assert clock.now - started == pytest.approx(2.0) and other.calls == 1
+
+
+async def test_deliver_logs_and_returns_none_instead_of_raising(caplog):
+    with caplog.at_level(logging.WARNING, logger="bot.sending"):
+        assert await deliver(Flaky(BadRequest("x")), what="sendChatAction to chat 5") is None
+        assert await deliver(Flaky(NetworkError("down")), what="answerCallbackQuery", within=0.0) is None
+    assert "sendChatAction to chat 5 failed, not retried" in caplog.text
+    assert "answerCallbackQuery failed, given up" in caplog.text
+
+
+def test_plain_text_keeps_the_content_and_writes_links_out():
+    html = '<b>Zasiłek</b> &lt;stały&gt; [1]\n<a href="https://isap.sejm.gov.pl/x">Ustawa</a> &amp; zmiany'
+    assert plain_text(html) == "Zasiłek <stały> [1]\nUstawa (https://isap.sejm.gov.pl/x) & zmiany"
+    assert plain_text("<b>niedomknięte <i>tagi</b>") == "niedomknięte tagi"

@@ -16,10 +16,10 @@ import pytest
 
 from bot import handlers, sending
 from bot.telegram_app import build_application, running
+from bot.testing.fake_bot_api import BOT_USERNAME, Call, FakeBotApi, callback_update, text_update
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.html_check import html_problems, visible_text
 from index.errors import IndexNotBuilt
-from tests.bot.fake_bot_api import BOT_USERNAME, Call, FakeBotApi, callback_update, text_update
-from tests.bot.html_check import html_problems, visible_text
-from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
 
 QUESTION = "Komu przysługuje zasiłek stały?"
 
@@ -108,7 +108,12 @@ async def test_passage_and_feedback_buttons(app, api):
     await api.push(callback_update(thumbs_up, 101))
     answers = await api.wait_for(lambda c: c.method == "answerCallbackQuery", count=2)
     assert answers[-1].params["text"] == "Dziękuję za ocenę."
-    stats = app.bot_data.feedback_sink.stats()
+    sink = app.bot_data.feedback_sink
+    for _ in range(50):  # the rating is written just after the button is answered
+        if sink.stats().positive:
+            break
+        await asyncio.sleep(0.05)
+    stats = sink.stats()
     assert (stats.positive, stats.negative) == (1, 0)
     assert stats.worst_sources == []
 

@@ -7,9 +7,9 @@ import socket
 import aiohttp
 
 from bot.telegram_app import build_application, running, webhook_options
-from tests.bot.fake_bot_api import text_update
-from tests.bot.html_check import visible_text
-from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.fake_bot_api import text_update
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.html_check import visible_text
 
 SECRET = "s3cret_Token-42"
 PUBLIC_URL = "https://pomocnik.example.org/telegram/hook"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -366,3 +367,35 @@ def test_real_model_ranks_the_expected_unit_first(
         allowed.add(("ups-8-kopia.md", ""))
     assert (top.chunk.doc_id, top.chunk.anchor) in allowed
     assert top.dense_score is not None and 0.7 < top.dense_score <= 1.0001
+
+
+def test_hot_searcher_logs_a_broken_current_pointer_once_until_it_changes_or_clears(
+    tmp_path: Path,
+    embedder: HashingEmbedder,
+    caplog: pytest.LogCaptureFixture,
+    write_doc: Callable[..., Path],
+) -> None:
+    knowledge = write_knowledge(tmp_path / "knowledge", write_doc)
+    store = IndexStore(tmp_path / "index")
+    good = build_index(knowledge, store, embedder, 1_000_000).version
+    hot = HotSearcher(store, embedder)
+    pointer = store.root / "CURRENT"
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+    with caplog.at_level(logging.INFO, logger="index.search"):
+        pointer.write_text("\x00garbage\n", encoding="utf-8")
+        for _ in range(5):  # a watch checking every interval
+            assert hot.refresh() is False
+        assert len(warnings()) == 1 and "cannot load" in warnings()[0]
+        pointer.write_text("another-missing-version\n", encoding="utf-8")
+        for _ in range(3):
+            hot.refresh()
+        assert len(warnings()) == 2 and "another-missing-version" in warnings()[1]
+        pointer.write_text(good + "\n", encoding="utf-8")
+        hot.refresh()
+        hot.refresh()
+        cleared = [r.getMessage() for r in caplog.records if "cleared" in r.getMessage()]
+        assert len(cleared) == 1 and len(warnings()) == 2
+    assert hot.version == good and hot.search("art. 7 kpa", k=1)[0].chunk.doc_id == "kpa-7.md"

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
 from bot.runtime import IndexInfo
 from bot.settings import Settings
+from bot.testing.fake_bot_api import TOKEN
 from index.build import BuildReport
 from index.errors import IndexNotBuilt, PomocnikError
 from index.polish import fold_diacritics
 from index.records import Chunk, DocumentMeta, Hit
-from tests.bot.fake_bot_api import TOKEN
 
 STATUTE = DocumentMeta(
     title="Ustawa o pomocy społecznej <tekst jednolity> & zmiany",
@@ -88,7 +90,14 @@ class KeywordSearcher:
         self.queries: list[str] = []
         self._lock = threading.Lock()
 
-    def search(self, query: str, k: int = 5, kinds=None, statuses=None, on=None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        kinds: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+        on: date | None = None,
+    ) -> list[Hit]:
         with self._lock:
             self.queries.append(query)
         if "BOOM" in query:
@@ -138,11 +147,12 @@ class FakeRuntime:
 
 def bot_settings(base_url: str, data_dir: Path, **changes: object) -> Settings:
     """Settings pointing the bot at the fake server, with state in ``data_dir``."""
-    values: dict[str, object] = dict(data_dir=data_dir, knowledge_dir=data_dir / "knowledge")
-    values.update(changes)
-    return Settings(
-        _env_file=None,
-        TELEGRAM_BOT_TOKEN=SecretStr(TOKEN),
-        TELEGRAM_BASE_URL=base_url,
-        **values,
-    )
+    values: dict[str, Any] = {
+        "_env_file": None,  # never the developer's .env
+        "TELEGRAM_BOT_TOKEN": SecretStr(TOKEN),
+        "TELEGRAM_BASE_URL": base_url,
+        "data_dir": data_dir,
+        "knowledge_dir": data_dir / "knowledge",
+        **changes,
+    }
+    return Settings(**values)

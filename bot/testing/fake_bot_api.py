@@ -3,8 +3,18 @@
 It serves ``POST /bot<token>/<method>`` for the methods the bot uses, answers in
 Telegram's JSON shape, records every call, and hands out queued updates through a
 long-polling ``getUpdates`` with offset semantics. Tests push updates with the
-``*_update`` helpers, await calls with ``wait_for``, and inject failures with
-``fail_next``.
+``*_update`` helpers, await calls with ``wait_for``, and inject failures:
+
+- ``fail_next(method, times, status)``: the next calls fail (429 with
+  ``retry_after``, 400 Bad Request, 5xx);
+- ``outage(seconds)``: every call fails with 502 until the time is up;
+- ``faults = RandomFaults(...)``: each call fails at random (429, 500, a timeout
+  that holds the request until the client gives up and is never processed);
+- ``strict_html``: ``sendMessage`` with HTML Telegram would not parse is
+  rejected with 400, as Telegram does.
+
+A long soak sets ``keep_calls=False`` and ``on_call`` to tally calls without
+keeping them in memory.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from bot.testing.html_check import html_problems
 
 BOT_ID = 7_000_000
 BOT_USERNAME = "pomocnik_test_bot"
@@ -48,12 +61,59 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class RandomFaults:
+    """Failures drawn per call: shares of 429 (with ``retry_after``), 500 and timeouts.
+
+    A timeout holds the request for ``hold`` seconds (longer than the client waits)
+    and then drops it unprocessed, so a retry cannot produce a duplicate here; on
+    the real Telegram a timed-out send may have been delivered (see docs/operations.md).
+    """
+
+    rate_429: float = 0.05
+    rate_500: float = 0.02
+    rate_timeout: float = 0.01
+    retry_after: int = 1
+    hold: float = 12.0
+    seed: int = 15
+    spare: frozenset[str] = frozenset()  # methods never failed at random
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def draw(self, method: str) -> str | None:
+        """ "429", "500", "timeout" or None for one call of ``method``."""
+        if method in self.spare:
+            return None
+        roll = self.rng.random()
+        for kind, rate in (("429", self.rate_429), ("500", self.rate_500), ("timeout", self.rate_timeout)):
+            if roll < rate:
+                return kind
+            roll -= rate
+        return None
+
+
 class FakeBotApi:
     """The fake server; use ``async with FakeBotApi() as api`` and ``api.base_url``."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        keep_calls: bool = True,
+        on_call: Callable[[Call], None] | None = None,
+        strict_html: bool = False,
+    ) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.keep_calls = keep_calls
+        self.on_call = on_call
+        self.strict_html = strict_html
+        self.faults: RandomFaults | None = None
+        self.outage_until = 0.0  # time.monotonic() before which every call gets 502
+        self.outage_methods: frozenset[str] | None = None  # None: every method
+        self.outage_calls = 0  # calls refused by outages
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -75,7 +135,7 @@ class FakeBotApi:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # the free port the OS chose
+        self.port = int(self._runner.addresses[0][1])  # the free port the OS chose
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -93,8 +153,24 @@ class FakeBotApi:
     # --- test controls ---
 
     def fail_next(self, method: str, times: int, status: int = 429, retry_after: int | None = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail with HTTP ``status``."""
+        """Make the next ``times`` calls of ``method`` fail with HTTP ``status``.
+
+        429 carries ``retry_after``; 400 is Telegram's "can't parse entities".
+        """
         self._failures[method].extend([(status, retry_after)] * times)
+
+    def outage(self, seconds: float, methods: frozenset[str] | None = None) -> None:
+        """Answer every call (of ``methods`` if given) with 502 Bad Gateway for ``seconds``."""
+        self.outage_until = time.monotonic() + seconds
+        self.outage_methods = methods
+
+    def end_outage(self) -> None:
+        """End an outage now."""
+        self.outage_until = 0.0
+
+    def delivered(self, chat_id: int | None = None) -> list[Call]:
+        """``sendMessage`` calls that were answered with success, oldest first."""
+        return [c for c in self.calls_of("sendMessage", chat_id) if c.params.get("_ok")]
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update (an ``update_id`` is assigned) for ``getUpdates``."""
@@ -134,7 +210,7 @@ class FakeBotApi:
         """Wait for ``count`` delivered ``sendMessage`` calls to ``chat_id``."""
         return await self.wait_for(
             lambda c: (
-                c.method == "sendMessage" and c.params.get("chat_id") == chat_id and c.params.get("_ok")
+                c.method == "sendMessage" and c.params.get("chat_id") == chat_id and bool(c.params.get("_ok"))
             ),
             count,
             timeout,
@@ -148,15 +224,30 @@ class FakeBotApi:
         method = request.match_info["method"]
         params = await _params(request)
         call = Call(method, params)
+        if time.monotonic() < self.outage_until and (
+            self.outage_methods is None or method in self.outage_methods
+        ):
+            self.outage_calls += 1
+            call.params["_failed"] = 502
+            await self._record(call)
+            return _error(502, "Bad Gateway")
         failures = self._failures.get(method)
         if failures:
             status, retry_after = failures.pop(0)
+            return await self._fail(call, status, retry_after)
+        drawn = self.faults.draw(method) if self.faults is not None else None
+        if drawn == "timeout":
+            call.params["_failed"] = "timeout"
             await self._record(call)
-            if status == 429:
-                return _error(
-                    429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
-                )
-            return _error(status, "Internal Server Error")
+            await asyncio.sleep(self.faults.hold if self.faults else 0)
+            return _error(504, "Gateway Timeout")  # the client stopped listening long ago
+        if drawn is not None:
+            retry_after = self.faults.retry_after if self.faults else 1
+            return await self._fail(call, int(drawn), retry_after)
+        if self.strict_html and method == "sendMessage" and params.get("parse_mode") == "HTML":
+            problems = html_problems(str(params.get("text", "")))
+            if problems:
+                return await self._fail(call, 400, None, f"Bad Request: can't parse entities: {problems[0]}")
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             await self._record(call)
@@ -167,7 +258,22 @@ class FakeBotApi:
         result = await handler(params)
         return web.json_response({"ok": True, "result": result})
 
+    async def _fail(
+        self, call: Call, status: int, retry_after: int | None, description: str | None = None
+    ) -> web.Response:
+        call.params["_failed"] = status
+        await self._record(call)
+        if status == 429:
+            return _error(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        if status == 400:
+            return _error(400, description or "Bad Request: can't parse entities: unsupported start tag")
+        return _error(status, "Internal Server Error" if status == 500 else "Bad Gateway")
+
     async def _record(self, call: Call) -> None:
+        if self.on_call is not None:
+            self.on_call(call)
+        if not self.keep_calls:
+            return
         async with self._new_call:
             self.calls.append(call)
             self._new_call.notify_all()

@@ -18,7 +18,7 @@ class _Checker(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             self.problems.append(f"tag <{tag}> not allowed")
-        if tag == "a" and not dict(attrs).get("href", "").startswith(("http://", "https://")):
+        if tag == "a" and not (dict(attrs).get("href") or "").startswith(("http://", "https://")):
             self.problems.append(f"link without http(s) href: {attrs}")
         self.stack.append(tag)
 

@@ -208,10 +208,13 @@ async def soak(settings: Settings, plan: Plan, knowledge: Path) -> dict[str, Any
 
             tasks: set[asyncio.Task[None]] = set()
             samples: dict[str, Any] = {}
+            series: list[tuple[int, int, int]] = []  # (second, RSS MB, descriptors)
             outage_done = reindex_done = False
             while (now := time.perf_counter() - started) < plan.seconds:
                 if "warm" not in samples and now >= plan.warmup_seconds:
                     samples["warm"] = {"at_s": round(now, 1), "rss_mb": rss_mb(), "fds": open_fds()}
+                if now >= len(series) * plan.seconds / 10:  # ten samples: does anything keep growing?
+                    series.append((round(now), round(rss_mb()), open_fds()))
                 if not outage_done and now >= plan.outage_at:
                     api.outage(plan.outage_seconds)
                     events["outage"] = {"at_s": round(now, 1), "seconds": plan.outage_seconds}
@@ -272,6 +275,7 @@ async def soak(settings: Settings, plan: Plan, knowledge: Path) -> dict[str, Any
         "rss_growth": round(growth, 4),
         "fds_after_warmup": warm["fds"],
         "fds_end": samples["end"]["fds"],
+        "series_s_rss_fds": series,
         "traffic_s": round(traffic_s, 1),
         "drain_s": round(drain_s, 1),
         "delivery": counters,

@@ -411,7 +411,18 @@ class Sender:
                 break
             if message is not None:
                 sent.append(message)
+                self._reachable()
         return sent
+
+    def _reachable(self) -> None:
+        """A call just went through: replies in the outbox need not sit out their backoff."""
+        soon = max(time.monotonic(), self.gate.until)  # a flood wait still holds
+        woken = False
+        for item in self._queue.values():
+            if item.next_at > soon:
+                item.next_at, woken = soon, True
+        if woken:
+            self._wake.set()
 
     async def _attempt(self, item: PendingReply, until: float) -> Message | None:
         """Deliver ``item`` (plain text after an HTML rejection); None if refused for good.
@@ -535,6 +546,7 @@ class Sender:
             if message is not None:
                 self.counters.delivered_late += 1
                 logger.info("outbox: reply to chat %s (update %s) delivered", chat_id, item.update_id)
+                self._reachable()
             await self._forget(item)
 
     async def _forget(self, item: PendingReply) -> None:

@@ -164,6 +164,24 @@ async def test_polling_outage_every_question_answered_once_afterwards(api, tmp_p
         assert app.bot_data.sender.pending == 0
 
 
+async def test_a_reply_in_the_outbox_goes_out_as_soon_as_telegram_answers_again(api, tmp_path):
+    """Not at the end of its backoff: the first call that gets through wakes the outbox."""
+    async with bot(api, tmp_path, delivery_max_backoff_seconds=30.0) as app:
+        api.outage(4.0, methods=frozenset({"sendMessage"}))
+        await api.push(text_update(QUESTION, 115))
+        for _ in range(100):
+            if app.bot_data.sender is not None and app.bot_data.sender.pending:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(max(0.0, api.outage_until - time.monotonic()) + 0.5)  # back, mid-backoff
+        await api.push(text_update(QUESTION, 116))
+        [fresh] = await api.wait_messages(116)
+        [late] = await api.wait_messages(115, timeout=5)
+        assert late.at - fresh.at < 1.5  # the backoff alone would wait until ~8 s
+        failed = [c for c in api.calls_of("sendMessage", 115) if c.params.get("_failed")]
+        assert failed and len(api.delivered(115)) == 1
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -584,6 +584,27 @@ def sender_of(context: Context) -> Sender:
     return data.sender
 
 
+async def send_html(
+    bot: Bot,
+    chat_id: int,
+    messages: Sequence[str],
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+    thread_id: int | None = None,
+    sender: Sender | None = None,
+) -> list[Message]:
+    """Send HTML ``messages`` to ``chat_id`` outside a handler (e.g. a scheduled alert).
+
+    Pass the application's ``BotData.sender`` so an undeliverable message joins the
+    persistent outbox; without it, a ``Sender`` with an in-memory outbox is used.
+    Returns the messages delivered now.
+    """
+    return await (sender or Sender(bot)).send(
+        chat_id, messages, markup=markup, reply_to=reply_to, thread_id=thread_id
+    )
+
+
 def topic_of(update: Update) -> int | None:
     """The forum topic ``update`` came from, so replies land in it (None outside topics)."""
     message = update.effective_message

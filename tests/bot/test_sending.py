@@ -98,3 +98,19 @@ def test_plain_text_keeps_the_content_and_writes_links_out():
     html = '<b>Zasiłek</b> &lt;stały&gt; [1]\n<a href="https://isap.sejm.gov.pl/x">Ustawa</a> &amp; zmiany'
     assert plain_text(html) == "Zasiłek <stały> [1]\nUstawa (https://isap.sejm.gov.pl/x) & zmiany"
     assert plain_text("<b>niedomknięte <i>tagi</b>") == "niedomknięte tagi"
+
+
+async def test_send_html_outside_a_handler_uses_the_given_sender(api):
+    from telegram import Bot
+
+    from bot.sending import Sender, send_html
+    from bot.testing.fake_bot_api import TOKEN
+
+    async with Bot(TOKEN, base_url=api.base_url) as bot:
+        sender = Sender(bot)
+        [sent] = await send_html(bot, 42, ["<b>Nowa zmiana</b> w ustawie"], sender=sender)
+        assert sent.chat.id == 42 and api.delivered(42)[0].params["parse_mode"] == "HTML"
+        api.fail_next("sendMessage", 1, status=400)
+        await send_html(bot, 42, ["<b>zły HTML"], sender=sender)
+        assert sender.counters.plain_fallbacks == 1 and len(api.delivered(42)) == 2
+        await sender.stop()

@@ -62,6 +62,7 @@ DEADLINE_SECONDS = 900.0  # how long a reply is retried in all before it is give
 SHORT_SECONDS = 5.0  # retry budget of calls that are useless late (typing, button answers)
 TYPING_INTERVAL = 4.0  # Telegram shows "typing…" for about 5 s after each action
 PARALLEL_CHATS = 8  # chats the outbox delivers to at once
+HELD = float("inf")  # next_at of an outbox entry still being written to the store
 
 APOLOGY = "Przepraszam, nie udało się wysłać odpowiedzi. Spróbuj zadać pytanie inaczej."
 
@@ -396,6 +397,8 @@ class Sender:
             )
             for i, text in enumerate(messages)
         ]
+        if not items:
+            return []
         if any(item.chat_id == chat_id for item in self._queue.values()):
             await self._enqueue(items, "earlier replies to this chat are still waiting")
             return []
@@ -419,7 +422,7 @@ class Sender:
         soon = max(time.monotonic(), self.gate.until)  # a flood wait still holds
         woken = False
         for item in self._queue.values():
-            if item.next_at > soon:
+            if soon < item.next_at < HELD:
                 item.next_at, woken = soon, True
         if woken:
             self._wake.set()
@@ -477,7 +480,9 @@ class Sender:
     # --- the outbox ---
 
     async def _enqueue(self, items: Sequence[PendingReply], reason: str) -> None:
-        for item in items:
+        due = [item.next_at for item in items]
+        for item in items:  # queued at once (order), but held until kept in the store
+            item.next_at = HELD
             self._queue[item.key] = item
         self.counters.deferred += len(items)
         first = items[0]
@@ -493,6 +498,10 @@ class Sender:
         if self.store is not None:
             for item in items:
                 item.saved = await asyncio.to_thread(self.store.outbox_save, item.row())
+        for item, next_at in zip(items, due, strict=True):
+            # Released only now: delivered before its row existed, it would be sent again
+            # after a restart.
+            item.next_at = next_at
         self._ensure_task()
         self._wake.set()
 
@@ -510,7 +519,7 @@ class Sender:
                 heads.setdefault(item.chat_id, item)
             due = [item.chat_id for item in heads.values() if item.next_at <= now]
             if not due:
-                waits = [item.next_at - now for item in heads.values()]
+                waits = [item.next_at - now for item in heads.values() if item.next_at != HELD]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(waits) if waits else None)
                 continue

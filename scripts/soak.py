@@ -87,6 +87,18 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def fd_kinds() -> dict[str, int]:
+    """Open descriptors by kind (socket, pipe, anon_inode, file), to tell connections from files."""
+    kinds: Counter[str] = Counter()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:  # closed while we looked
+            continue
+        kinds[target.split(":", 1)[0] if ":" in target else "file"] += 1
+    return dict(kinds)
+
+
 @dataclass
 class Tally:
     """What the fake Bot API saw, kept small: counts per key, not the calls themselves."""
@@ -238,6 +250,7 @@ async def soak(settings: Settings, plan: Plan, knowledge: Path) -> dict[str, Any
                 "at_s": round(time.perf_counter() - started, 1),
                 "rss_mb": rss_mb(),
                 "fds": open_fds(),
+                "kinds": fd_kinds(),
             }
             sender = app.bot_data.sender
             counters = dict(vars(sender.counters)) if sender is not None else {}
@@ -276,6 +289,7 @@ async def soak(settings: Settings, plan: Plan, knowledge: Path) -> dict[str, Any
         "fds_after_warmup": warm["fds"],
         "fds_end": samples["end"]["fds"],
         "series_s_rss_fds": series,
+        "fd_kinds_end": samples["end"]["kinds"],
         "traffic_s": round(traffic_s, 1),
         "drain_s": round(drain_s, 1),
         "delivery": counters,

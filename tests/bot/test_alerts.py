@@ -22,13 +22,13 @@ from bot.feedback import MIGRATIONS, FeedbackStore
 from bot.runtime import Runtime
 from bot.state import App
 from bot.telegram_app import build_application, running
+from bot.testing.fake_bot_api import Call, FakeBotApi, text_update
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.html_check import html_problems, visible_text
 from index.build import build_index
 from index.records import Chunk, DocumentMeta
 from index.search import HotSearcher
 from index.store import IndexStore
-from bot.testing.fake_bot_api import Call, FakeBotApi, text_update
-from bot.testing.html_check import html_problems, visible_text
-from bot.testing.harness import bot_settings
 
 TODAY = date(2025, 12, 1)
 
@@ -193,6 +193,43 @@ async def alert_bot(api: FakeBotApi, root: Path, embedder: Any) -> AsyncIterator
     application = build_application(settings, runtime_factory=factory)
     async with running(application, settings, poll_timeout=0.2):
         yield application
+
+
+async def test_a_notice_that_meets_an_outage_waits_in_the_outbox_and_arrives_later(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Notices go through the application's Sender, the one owner of retries and the outbox."""
+    searcher = KeywordSearcher(chunks=list(STATUTE))
+    settings = bot_settings(
+        api.base_url,
+        tmp_path,
+        allowed_ids=frozenset({USER}),
+        index_check_seconds=0,
+        alerts_check_seconds=0,  # checked by hand below
+        delivery_inline_seconds=0.3,
+        delivery_max_backoff_seconds=0.3,
+    )
+    application = build_application(settings, runtime_factory=lambda _: FakeRuntime(searcher))
+    async with running(application, settings, poll_timeout=0.2) as app:
+        data = app.bot_data
+        assert data.feedback_sink is not None and data.sender is not None
+        data.feedback_sink.subscribe(USER, USER)
+        assert await alerts.check_and_notify(app, TODAY) == 0  # the baseline
+        searcher.chunks = [*STATUTE, AMENDMENT]
+        api.outage(2.0, methods=frozenset({"sendMessage"}))
+        assert await alerts.check_and_notify(app, TODAY) == 0  # not delivered now ...
+        assert data.sender.pending == 1
+        assert [row.chat_id for row in data.feedback_sink.outbox_rows()] == [USER]  # ... but kept
+        [notice] = await api.wait_messages(USER, timeout=20)
+        assert alerts.NOTICE_TITLE in visible_text(notice.params["text"])
+        for _ in range(50):  # the delivered entry leaves the store
+            if not data.feedback_sink.outbox_rows():
+                break
+            await asyncio.sleep(0.1)
+        assert data.feedback_sink.outbox_rows() == [] and data.sender.pending == 0
+        assert await alerts.check_and_notify(app, TODAY) == 0  # announced once
+        delivered = [c for c in api.delivered(USER) if alerts.NOTICE_TITLE in c.params["text"]]
+        assert len(delivered) == 1 and len(notices_to(api, USER)) > 1  # tried in the outage, delivered once
 
 
 @pytest.mark.slow

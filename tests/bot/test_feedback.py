@@ -36,6 +36,22 @@ def test_reopening_keeps_data_and_does_not_remigrate(tmp_path):
     second.close()
 
 
+def test_a_database_of_an_earlier_version_is_migrated_and_keeps_its_rows(tmp_path):
+    # A store written before the outbox (schema 2: feedback, alerts) gains the
+    # outbox, refusal and incident tables and keeps its subscriptions.
+    path = tmp_path / "p.sqlite3"
+    raw = sqlite3.connect(path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[:2], start=1):
+        raw.executescript(f"BEGIN;{script}PRAGMA user_version={version};COMMIT;")
+    raw.execute("INSERT INTO subscriptions (chat_id, user_id, created_at) VALUES (5, 6, 1.0)")
+    raw.close()
+    store = FeedbackStore(path)
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.subscribers() == [(5, 6)]
+    assert store.first_refusal(9) is True and store.outbox_rows() == []
+    store.close()
+
+
 def test_texts_are_masked_before_writing(store, tmp_path):
     store.record_unanswered(7, 7, f"klient {PESEL} tel 600 123 456 pyta o zasiłek")
     store.record_feedback(7, 7, f"PESEL {PESEL}?", "Odpowiedź", ["ups.md#art. 7"], 1)

@@ -49,6 +49,13 @@ class Settings(IndexSettings):
     # How long a write to the SQLite store waits for another process's lock before it
     # is dropped (the answer has been sent already).
     db_busy_timeout_ms: int = Field(default=2000, ge=0)
+    # Optional answers written by a local OpenAI-compatible model (Ollama, vLLM,
+    # llama.cpp) from the extractive answer's passages, every sentence verified
+    # (bot.generate). Unset: extractive answers only.
+    llm_url: str | None = None  # base URL, e.g. http://ollama:11434/v1
+    llm_model: str = ""
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0)  # seconds; past it the extractive answer is sent
 
     @field_validator("allowed_ids", "admin_ids", mode="before")
     @classmethod

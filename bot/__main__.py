@@ -48,17 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.answer import answer
+    from bot.generate import make_writer, respond
     from bot.plain import answer_to_json, answer_to_text
     from bot.runtime import load_runtime
 
     runtime = load_runtime(settings)
+    writer = make_writer(settings)
     questions = sys.stdin if args.question == "-" else [args.question]
     for line in questions:
         question = line.strip()
         if not question:
             continue
-        result = answer(question, runtime.searcher, today=args.today)
+        result = respond(question, runtime.searcher, today=args.today, writer=writer).answer
         if args.json:
             print(json.dumps(answer_to_json(result), ensure_ascii=False), flush=True)
         else:
@@ -83,9 +84,10 @@ def _export_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
+    from bot.generate import make_writer
     from bot.runtime import load_runtime
 
-    run_console(load_runtime(settings), today=args.today)
+    run_console(load_runtime(settings), today=args.today, writer=make_writer(settings))
     return 0
 
 

@@ -24,7 +24,8 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType
 
 from bot import render
-from bot.feedback import Stats
+from bot.feedback import GenerationStats, Stats
+from bot.generate import FALLBACK_NAMES
 from bot.handlers import COMMANDS, chat_of
 from bot.records import Conversation
 from bot.runtime import IndexInfo
@@ -268,6 +269,8 @@ def format_stats(
             parts.append("Incydenty:\n" + "\n".join(rows))
         if stats.dropped_writes:
             parts.append(f"Zapisy pominięte od startu (baza zablokowana lub pełna): {stats.dropped_writes}.")
+        if stats.generation is not None:
+            parts.append(format_generation(stats.generation))
     if delivery is not None:
         c = delivery.counters
         parts.append(
@@ -280,6 +283,22 @@ def format_stats(
         f"model: {info.model_id or 'nieznany'}."
     )
     return "\n\n".join(parts)
+
+
+def format_generation(generation: GenerationStats) -> str:
+    """The language model's part of /stats: answers delivered, sentences dropped, fallbacks."""
+    share = generation.dropped / generation.sentences if generation.sentences else 0.0
+    text = (
+        f"Model językowy: pytań {generation.asked}, odpowiedzi z modelu {generation.delivered}. "
+        f"Zdania odrzucone przy sprawdzaniu: {generation.dropped} z {generation.sentences} "
+        f"({share:.0%})."
+    )
+    if generation.fallbacks:
+        reasons = ", ".join(
+            f"{FALLBACK_NAMES.get(reason, reason)} {count}" for reason, count in generation.fallbacks.items()
+        )
+        text += f"\nOdpowiedź bez modelu (z fragmentów), bo: {reasons}."
+    return text
 
 
 def _preview(question: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.answer import answer
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
+from bot.generate import Writer, respond
 from bot.plain import answer_to_text
 from bot.records import Conversation
 from bot.runtime import Serving
@@ -29,8 +29,12 @@ def run_console(
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
     today: date | None = None,
+    writer: Writer | None = None,
 ) -> None:
-    """Read questions until /exit, EOF or Ctrl-C; ``read``/``write`` are swappable for tests."""
+    """Read questions until /exit, EOF or Ctrl-C; ``read``/``write`` are swappable for tests.
+
+    With a ``writer`` (POMOCNIK_LLM_URL set) answers are written by the model and verified.
+    """
     write("Pomocnik — czat w konsoli. /help pokazuje polecenia.")
     conversation = Conversation()
     while True:
@@ -45,7 +49,9 @@ def run_console(
             if not _command(line, runtime, write, today):
                 return
             continue
-        result = answer(line, runtime.searcher, history=conversation.history, today=today)
+        result = respond(
+            line, runtime.searcher, history=conversation.history, today=today, writer=writer
+        ).answer
         write(answer_to_text(result))
         conversation = conversation.after(result)
 

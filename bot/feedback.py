@@ -104,6 +104,16 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL
     );
     """,
+    # Answers written by the language model (bot.generate): counts only, no text, no user.
+    """
+    CREATE TABLE generation (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        sentences INTEGER NOT NULL,
+        dropped INTEGER NOT NULL,
+        fallback TEXT
+    );
+    """,
 )
 
 
@@ -145,6 +155,18 @@ class Stats:
     worst_sources: list[tuple[str, int, int]]  # (source, 👎 count, 👍 count)
     incidents: list[Incident] = ()  # type: ignore[assignment]  # a tuple default: frozen and shared
     dropped_writes: int = 0
+    generation: GenerationStats | None = None  # None: the language model was never asked
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """How the language model's answers fared (``bot.generate``)."""
+
+    asked: int  # questions sent to the model
+    delivered: int  # answered with the model's verified sentences
+    sentences: int  # sentences the model wrote
+    dropped: int  # of them, failed verification
+    fallbacks: dict[str, int]  # reason → times the extractive answer was delivered instead
 
 
 class FeedbackStore:
@@ -301,6 +323,22 @@ class FeedbackStore:
             is not None
         )
 
+    def record_generation(self, sentences: int, dropped: int, fallback: str | None) -> bool:
+        """Count one question sent to the model: sentences written, dropped, and why it fell back.
+
+        False if the write was dropped (the answer has been sent already).
+        """
+        row = (self._clock(), sentences, dropped, fallback)
+        return (
+            self._write(
+                "generation counts",
+                lambda db: db.execute(
+                    "INSERT INTO generation (created_at, sentences, dropped, fallback) VALUES (?, ?, ?, ?)", row
+                ),
+            )
+            is not None
+        )
+
     def forget_user(self, user_id: int) -> int:
         """Delete everything stored for ``user_id`` (subscriptions they made too); rows removed.
 
@@ -370,7 +408,7 @@ class FeedbackStore:
 
         def purge(db: sqlite3.Connection) -> int:
             removed = 0
-            for table in ("feedback", "unanswered", "refused", "incidents"):
+            for table in ("feedback", "unanswered", "refused", "incidents", "generation"):
                 removed += db.execute(f"DELETE FROM {table} WHERE created_at < ?", (cutoff,)).rowcount
             return removed
 
@@ -462,6 +500,14 @@ class FeedbackStore:
                 " (SELECT detail FROM incidents AS last WHERE last.kind = i.kind ORDER BY id DESC LIMIT 1)"
                 " FROM incidents AS i GROUP BY kind ORDER BY MAX(created_at) DESC"
             ).fetchall()
+            asked, delivered, sentences, dropped = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(fallback IS NULL), 0), COALESCE(SUM(sentences), 0),"
+                " COALESCE(SUM(dropped), 0) FROM generation"
+            ).fetchone()
+            fallbacks = self._db.execute(
+                "SELECT fallback, COUNT(*) FROM generation WHERE fallback IS NOT NULL"
+                " GROUP BY fallback ORDER BY COUNT(*) DESC, fallback"
+            ).fetchall()
         per_source: dict[str, list[int]] = {}
         for citations, rating in rows:
             for source in json.loads(citations):
@@ -471,6 +517,11 @@ class FeedbackStore:
             ((s, c[0], c[1]) for s, c in per_source.items() if c[0]),
             key=lambda item: (-item[1], item[2], item[0]),
         )[:top]
+        generation = (
+            GenerationStats(int(asked), int(delivered), int(sentences), int(dropped), dict(fallbacks))
+            if asked
+            else None
+        )
         return Stats(
             int(positive),
             int(negative),
@@ -479,6 +530,7 @@ class FeedbackStore:
             worst,
             [Incident(kind, int(n), float(at), detail) for kind, n, at, detail in incidents],
             self.dropped_writes,
+            generation,
         )
 
     def export_csv(self, out_dir: Path) -> list[Path]:

@@ -42,6 +42,16 @@ MALFORMED = "malformed"
 UNKNOWN = "nie-wiem"
 NOTHING_VERIFIED = "nothing-verified"
 
+# The reasons in Polish, for /stats.
+FALLBACK_NAMES = {
+    TIMEOUT: "przekroczony czas",
+    HTTP_ERROR: "błąd serwera modelu",
+    CONNECTION: "brak połączenia",
+    MALFORMED: "nieczytelna odpowiedź",
+    UNKNOWN: "model nie wiedział",
+    NOTHING_VERIFIED: "żadne zdanie nie przeszło sprawdzenia",
+}
+
 SYSTEM_PROMPT = """\
 Jesteś asystentem pracowników socjalnych. Odpowiadasz na pytanie wyłącznie na podstawie \
 ponumerowanych fragmentów przepisów i materiałów podanych przez użytkownika.

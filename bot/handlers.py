@@ -31,10 +31,10 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import render
-from bot.answer import answer
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
 from bot.feedback import FeedbackStore, StoreUnavailable
+from bot.generate import GenerationResult, make_writer, respond
 from bot.plain import answer_to_text
 from bot.records import Answer
 from bot.sending import DeliveryPolicy, Sender, answer_button, deliver, reply_html, topic_of, typing_action
@@ -125,6 +125,7 @@ async def post_init(application: App) -> None:
             logger.error("feedback store %s unavailable, answering without it: %s", settings.db_path, error)
     sender = data.sender = Sender(application.bot, DeliveryPolicy.from_settings(settings), data.feedback_sink)
     await sender.start()
+    data.writer = make_writer(settings)
     await deliver(lambda: application.bot.set_my_commands(COMMANDS), what="setMyCommands", gate=sender.gate)
     logger.info("bot @%s ready", application.bot.username)
 
@@ -138,6 +139,9 @@ async def post_shutdown(application: App) -> None:
     if data.owns_feedback_sink and data.feedback_sink is not None:
         data.feedback_sink.close()
         data.feedback_sink, data.owns_feedback_sink = None, False
+    if data.writer is not None:
+        data.writer.close()
+        data.writer = None
     runtime = data.take_runtime()
     if runtime is not None:
         await asyncio.to_thread(runtime.close)
@@ -267,8 +271,13 @@ async def on_text(update: Update, context: Context) -> None:
     runtime = context.bot_data.runtime
     chat_data = _chat_data(context)
     history = chat_data.conversation.history
+    writer = context.bot_data.writer
+    # "typing…" lasts until the answer is final: a model's text is sent only once verified.
     async with typing_action(context, chat_id, thread_id=topic_of(update)):
-        result: Answer = await asyncio.to_thread(answer, question, runtime.searcher, history=history)
+        response: GenerationResult = await asyncio.to_thread(
+            respond, question, runtime.searcher, history=history, writer=writer
+        )
+    result = response.answer
     chat_data.conversation = chat_data.conversation.after(result)
     markup = None
     if result.answered:
@@ -281,7 +290,13 @@ async def on_text(update: Update, context: Context) -> None:
         markup=markup,
         reply_to=message.message_id if message.chat.type != ChatType.PRIVATE else None,
     )
-    if not result.answered:  # after the reply: a slow or locked store never delays it
+    # Recorded after the reply: a slow or locked store never delays it.
+    if response.attempted:
+        await _record(
+            context,
+            lambda sink: sink.record_generation(response.sentences, response.dropped, response.fallback),
+        )
+    if not result.answered:
         user_id = update.effective_user.id if update.effective_user else chat_id
         await _record(context, lambda sink: sink.record_unanswered(user_id, chat_id, question))
 

@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.access import AccessPolicy, FloodLimiter
 from bot.feedback import FeedbackStore
+from bot.generate import Writer
 from bot.records import Citation, Conversation
 from bot.runtime import RuntimeFactory, Serving, load_runtime
 from bot.sending import Sender
@@ -60,6 +61,7 @@ class BotData:
     runtime_factory: RuntimeFactory = load_runtime
     feedback_sink: FeedbackStore | None = None  # None: feedback is not stored
     owns_feedback_sink: bool = False  # opened by post_init, so closed by post_shutdown
+    writer: Writer | None = None  # the language model, when POMOCNIK_LLM_URL is set (post_init)
     reindex_running: bool = False  # set before a /reindex build's first await
     tasks: list[asyncio.Task[None]] = field(default_factory=list)  # started by admin.post_init
     sender: Sender | None = None  # delivery with retries and the outbox, from handlers.post_init

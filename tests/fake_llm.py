@@ -56,15 +56,22 @@ def first_sentence(passage: str) -> str:
     return passage.split("\n")[0]
 
 
+GOOD_LEAD = "Zgodnie z przepisami: "
+
+
 def good(request: dict[str, Any]) -> Scripted:
-    """A faithful answer: the first sentence of passages 1 and 2, each with its [n]."""
+    """A faithful answer: the first sentence of passages 1 and 2, each with its [n], after a short lead."""
     passages = passages_in(request)
-    return Scripted(" ".join(f"{first_sentence(passages[n])} [{n}]" for n in sorted(passages)[:2]))
+    return Scripted(
+        GOOD_LEAD + " ".join(f"{first_sentence(passages[n])} [{n}]" for n in sorted(passages)[:2])
+    )
 
 
 def invented_amount(request: dict[str, Any]) -> Scripted:
     """One faithful sentence, then an amount no passage holds."""
-    return Scripted(f"{first_sentence(passages_in(request)[1])} [1] Świadczenie wynosi 98 765 zł [1].")
+    return Scripted(
+        f"{GOOD_LEAD}{first_sentence(passages_in(request)[1])} [1] Świadczenie wynosi 98 765 zł [1]."
+    )
 
 
 def only_invented_amount(request: dict[str, Any]) -> Scripted:

@@ -462,3 +462,15 @@ async def test_periodic_call_logs_the_same_failure_once_then_its_end(caplog):
     failures = [r for r in caplog.records if "index watch failed" in r.getMessage()]
     assert len(calls) >= 8 and len(failures) == 1 and failures[0].exc_info is not None
     assert sum("works again" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_stats_text_tells_how_the_language_model_fared():
+    from bot.admin import format_generation
+    from bot.feedback import GenerationStats
+
+    text = format_generation(GenerationStats(10, 7, 30, 6, {"timeout": 2, "nothing-verified": 1}))
+    assert text == (
+        "Model językowy: pytań 10, odpowiedzi z modelu 7. Zdania odrzucone przy sprawdzaniu: 6 z 30 (20%).\n"
+        "Odpowiedź bez modelu (z fragmentów), bo: przekroczony czas 2, "
+        "żadne zdanie nie przeszło sprawdzenia 1."
+    )

@@ -103,3 +103,34 @@ def test_export_csv(store, tmp_path):
     rows = list(csv.DictReader((tmp_path / "out" / "feedback.csv").open(encoding="utf-8")))
     assert [p.name for p in paths] == ["feedback.csv", "unanswered.csv"]
     assert rows[0]["rating"] == "1" and rows[0]["citations"] == '["A"]'
+
+
+def test_generation_counts_without_text_or_user(store, clock):
+    assert store.stats().generation is None  # the model was never asked
+    store.record_generation(3, 0, None)
+    store.record_generation(2, 2, "nothing-verified")
+    store.record_generation(0, 0, "timeout")
+    generation = store.stats().generation
+    assert (generation.asked, generation.delivered, generation.sentences, generation.dropped) == (3, 1, 5, 2)
+    assert generation.fallbacks == {"nothing-verified": 1, "timeout": 1}
+    columns = [row[1] for row in store._db.execute("PRAGMA table_info(generation)")]
+    assert columns == ["id", "created_at", "sentences", "dropped", "fallback"]
+    clock[0] += 31 * 86400
+    assert store.purge_expired() == 3
+    assert store.stats().generation is None
+
+
+def test_generation_table_is_added_to_an_existing_database(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(f"BEGIN;{MIGRATIONS[0]}PRAGMA user_version=1;COMMIT;")
+    db.execute("INSERT INTO unanswered (created_at, user_id, chat_id, question) VALUES (1e10, 1, 1, 'q')")
+    db.commit()
+    db.close()
+    store = FeedbackStore(path)
+    try:
+        store.record_generation(1, 0, None)
+        stats = store.stats()
+        assert stats.unanswered == 1 and stats.generation.asked == 1
+    finally:
+        store.close()

@@ -37,7 +37,9 @@ async def app(api, llm, tmp_path):
     settings = bot_settings(
         api.base_url, tmp_path, llm_url=llm.url, llm_model="bielik", llm_timeout=TIMEOUT, admin_ids="101"
     )
-    application = build_application(settings, runtime_factory=lambda _: FakeRuntime(KeywordSearcher()))
+    # A short delay: a warm answer can finish before the first typing action goes out.
+    searcher = KeywordSearcher(delay=0.3)
+    application = build_application(settings, runtime_factory=lambda _: FakeRuntime(searcher))
     async with running(application, settings, poll_timeout=0.2) as started:
         yield started
 

@@ -3,12 +3,16 @@
     python scripts/eval.py retrieval --dataset lqad-pl --split dev|test [--json] [--quick]
     python scripts/eval.py retrieval --dataset dev-questions [--json]
     python scripts/eval.py answers --dataset dev-questions [--json] [--quick] [--half tune|holdout]
+    python scripts/eval.py answers --llm http://localhost:11434/v1 --llm-model NAME [--quick]
 
 Each run is saved to data/eval/<dataset>-<split>.json (answers:
 data/eval/dev-questions-answers[-<half>].json) and compared query by query with the run
 saved before it. ``--half`` scores one fixed half of the development
 questions (bot.evaluation.half_of): tune answer heuristics on "tune", then
-check that "holdout" improves or holds. With ``--json`` stdout holds only the JSON summary; the diff
+check that "holdout" improves or holds. ``--llm URL`` answers through an
+OpenAI-compatible model as the bot does with POMOCNIK_LLM_URL (bot.generate) and
+adds the share of generated sentences dropped by verification and the fallbacks,
+saved as dev-questions-answers-llm[...].json. With ``--json`` stdout holds only the JSON summary; the diff
 goes to stderr. Passage vectors are cached under data/cache/, so reruns only
 embed the queries. LQAD-PL is read from ../shared/sources/eval/lqad_pl.
 """
@@ -63,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "answers" and args.dataset != "dev-questions":
         parser.error("answers are evaluated on --dataset dev-questions only")
+    if args.llm and args.command != "answers":
+        parser.error("--llm applies to answers only")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -140,8 +146,9 @@ def _knowledge_chunks(args: argparse.Namespace, settings: IndexSettings) -> list
 
 
 def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -> tuple[dict[str, Any], str]:
-    from bot.answer import answer
+    from bot.generate import GenerationResult, Writer, respond
     from bot.plain import answer_to_json
+    from bot.settings import Settings
     from index.build import build_in_memory
     from index.search import Searcher
 
@@ -161,15 +168,26 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     cached.save()
     searcher = Searcher(loaded, embedder)
     chunk_of = {chunk.id: chunk for chunk in loaded.chunks}
+    writer = None
+    if args.llm:
+        llm = Settings(llm_url=args.llm, llm_model=args.llm_model, llm_timeout=args.llm_timeout)
+        writer = Writer(llm)
     pairs, rows, latencies, anchors = [], [], [], []
+    generations: list[GenerationResult] = []
     searcher.search(questions[0].question, k=8, on=args.today)  # warm-up, untimed
     for question in questions:
         parent = by_id.get(question.follow_up_of or "")
         started = time.perf_counter()
-        result = answer(
-            question.question, searcher, history=[parent.question] if parent else [], today=args.today
+        response = respond(
+            question.question,
+            searcher,
+            history=[parent.question] if parent else [],
+            today=args.today,
+            writer=writer,
         )
         latencies.append((time.perf_counter() - started) * 1000)
+        result = response.answer
+        generations.append(response)
         reply = answer_to_json(result)
         # The JSON form names chunks only; scoring the expected document needs doc ids.
         cited_list = reply["citations"] if isinstance(reply["citations"], list) else []
@@ -177,6 +195,10 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
             cited.setdefault("doc_id", citation.doc_id)
         pairs.append((question, reply))
         rows.append(_question_row(question, reply))
+        if response.attempted:
+            rows[-1].update(
+                generated=response.generated, dropped=response.dropped, fallback=response.fallback
+            )
         # Anchor precision: does each citation's anchor hold the sentences it cites?
         held = [
             anchor_holds(c.anchor, chunk_of[c.chunk_id], c.sentences)
@@ -208,8 +230,31 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         "half": args.half,
         "per_question": {row.pop("id"): row for row in rows},
     }
-    label = "dev-questions-answers" + (f"-{args.half}" if args.half else "")
+    if writer is not None:
+        writer.close()
+        record["llm"] = _generation_figures(generations, args.llm_model)
+    label = "dev-questions-answers" + ("-llm" if args.llm else "") + (f"-{args.half}" if args.half else "")
     return record, label + ("-quick" if args.quick else "")
+
+
+def _generation_figures(generations: list[Any], model: str) -> dict[str, Any]:
+    """What the model did: answers it wrote, sentences it wrote and how many verification dropped."""
+    attempted = [g for g in generations if g.attempted]
+    sentences = sum(g.sentences for g in attempted)
+    dropped = sum(g.dropped for g in attempted)
+    fallbacks: dict[str, int] = {}
+    for g in attempted:
+        if g.fallback:
+            fallbacks[g.fallback] = fallbacks.get(g.fallback, 0) + 1
+    return {
+        "model": model,
+        "asked": len(attempted),
+        "generated_answers": sum(g.generated for g in attempted),
+        "sentences": sentences,
+        "dropped": dropped,
+        "drop_share": round(dropped / sentences, 4) if sentences else 0.0,
+        "fallbacks": dict(sorted(fallbacks.items())),
+    }
 
 
 def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any]:
@@ -267,6 +312,13 @@ def _table(record: dict[str, Any]) -> str:
         f"citations with status and a date {record.get('dated_citations', 0.0):.3f}",
         f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms",
     ]
+    if "llm" in record:
+        llm = record["llm"]
+        lines.append(
+            f"language model {llm['model'] or '(default)'}: {llm['generated_answers']} of {llm['asked']} "
+            f"answers generated; {llm['dropped']} of {llm['sentences']} generated sentences dropped "
+            f"({llm['drop_share']:.1%}); fallbacks {llm['fallbacks'] or 'none'}"
+        )
     for qid in record["failing"]:
         row = record["per_question"][qid]
         lines.append(f"  FAIL {qid}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "passed"))
@@ -325,6 +377,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lqad-dir", type=Path, default=LQAD_DIR)
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--questions", type=Path, default=QUESTIONS_DIR)
+    parser.add_argument(
+        "--llm", metavar="URL", help="answers: an OpenAI-compatible base URL (as POMOCNIK_LLM_URL)"
+    )
+    parser.add_argument("--llm-model", default="", help="answers: the model name the server knows")
+    parser.add_argument(
+        "--llm-timeout", type=float, default=20.0, help="answers: seconds per model call (default 20)"
+    )
     parser.add_argument("--no-save", action="store_true", help="do not save this run")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser

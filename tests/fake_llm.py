@@ -48,12 +48,16 @@ def passages_in(request: dict[str, Any]) -> dict[int, str]:
     return {int(n): text.strip() for n, text in zip(parts[1::2], parts[2::2], strict=True)}
 
 
+# Unit labels a passage opens with ("Art. 107.", "§ 1.", "2.", "3)"): a model writes prose without them.
+_LABELS = re.compile(r"^(?:Art\.\s*\d+[a-z]*\.\s*)?(?:§\s*\d+[a-z]*\.\s*)?(?:\d+[a-z]?[.)]\s*)?")
+
+
 def first_sentence(passage: str) -> str:
-    """The first sentence of a passage with a few words (not a bare unit label)."""
-    for sentence in split_sentences(passage):
-        if len(sentence.split()) >= 4:
-            return sentence
-    return passage.split("\n")[0]
+    """The passage's first full sentence of a few words, without its unit label, ending with a stop."""
+    candidates = [_LABELS.sub("", s).strip() for s in split_sentences(passage)]
+    candidates = [s for s in candidates if len(s.split()) >= 4] or [passage.split("\n")[0]]
+    whole = [s for s in candidates if s.endswith(".")]
+    return whole[0] if whole else candidates[0].rstrip(":;,") + "."
 
 
 GOOD_LEAD = "Zgodnie z przepisami: "

@@ -116,3 +116,23 @@ def test_bench_quick(model_dir: Path) -> None:
     throughput = report["throughput"]
     assert "error" not in throughput, throughput
     assert throughput["lost"] == 0 and throughput["replies"] == throughput["questions"] == 10
+
+
+@pytest.mark.parametrize(("case", "drop_share"), [("good", 0.0), ("invented_amount", 0.5)])
+def test_eval_answers_quick_with_a_language_model(
+    model_dir: Path, tmp_path: Path, case: str, drop_share: float
+) -> None:
+    from tests.fake_llm import CASES, FakeLlm
+
+    with FakeLlm(CASES[case][0]) as llm:
+        args = ("answers", "--quick", "--json", "--out-dir", str(tmp_path), "--llm", llm.url)
+        done = _run("eval.py", *args, "--llm-model", "fake")
+        asked = len(llm.requests)
+    summary = json.loads(done.stdout)
+    assert summary["questions"] == 23 and summary["refusal_rate"] == 1.0
+    figures = summary["llm"]
+    assert figures["model"] == "fake" and figures["asked"] == asked > 0
+    assert figures["generated_answers"] == asked  # every answer had a verified sentence
+    assert figures["drop_share"] == drop_share
+    assert figures["fallbacks"] == {}
+    assert (tmp_path / "dev-questions-answers-llm-quick.json").is_file()

@@ -27,6 +27,8 @@ def test_compose_has_bot_and_one_shot_reindex():
 def test_compose_references_exist():
     compose = _compose()
     for name, service in compose["services"].items():
+        if "build" not in service:  # a published image (ollama)
+            continue
         build = service["build"]
         context = ROOT / (build if isinstance(build, str) else build.get("context", "."))
         assert (context / "Dockerfile").is_file(), name
@@ -72,3 +74,23 @@ def test_compose_sync_service_runs_daily_and_may_write_knowledge():
     # The bot and the one-shot build keep the folder read-only.
     for name in ("bot", "reindex"):
         assert "./knowledge:/app/knowledge:ro" in compose["services"][name]["volumes"]
+
+
+def test_compose_llm_profile_runs_ollama_beside_the_bot():
+    compose = _compose()
+    services = compose["services"]
+    ollama = services["ollama"]
+    assert ollama["profiles"] == ["llm"]  # off unless asked for
+    assert ollama["image"].startswith("ollama/ollama")
+    assert all("profiles" not in services[name] for name in ("bot", "reindex"))
+    [models] = ollama["volumes"]
+    name, target = models.split(":")
+    assert name in compose["volumes"] and target == "/root/.ollama"  # pulled models survive restarts
+    assert ollama["ports"] == ["127.0.0.1:11434:11434"]  # never exposed beyond the host
+    # The URL the docs tell operators to set reaches this service from the bot's network.
+    docs = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "POMOCNIK_LLM_URL=http://ollama:11434/v1" in docs
+    assert "docker compose --profile llm up -d" in docs
+    for setting in ("llm_url", "llm_model", "llm_api_key", "llm_timeout"):
+        assert setting in Settings.model_fields
+        assert f"POMOCNIK_{setting.upper()}=" in (ROOT / ".env.example").read_text(encoding="utf-8")

@@ -150,9 +150,7 @@ def generate(question: str, extractive: Answer, settings: Settings, client: http
     if not extractive.answered or not extractive.citations:
         return GenerationResult(extractive)
     asked = extractive.query if extractive.follow_up and extractive.query else question
-    passages = {
-        c.n: Evidence.of(_passage(c), c.title, c.anchor, c.published or "") for c in extractive.citations
-    }
+    passages = {c.n: evidence(c) for c in extractive.citations}
     reply, failure = _complete(settings, client, build_messages(asked, extractive.citations))
     if reply is None:
         return GenerationResult(extractive, attempted=True, fallback=failure)
@@ -204,6 +202,19 @@ def completions_url(base: str) -> str:
     if not urlsplit(base).path:
         base += "/v1"
     return base + "/chat/completions"
+
+
+def evidence(citation: Citation) -> Evidence:
+    """What a cited passage vouches for: everything the prompt shows of it (text, title,
+    anchor, journal reference, status and date), so the model may repeat any of it."""
+    return Evidence.of(
+        _passage(citation),
+        citation.title,
+        citation.anchor,
+        citation.published or "",
+        citation.status_text,
+        citation.date or "",
+    )
 
 
 def _passage(citation: Citation) -> str:

@@ -21,7 +21,7 @@ for its title and anchor too, and a statute's own numbering counts as its units
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -252,12 +252,18 @@ def passage_facts(text: str) -> set[Fact]:
     return facts
 
 
-def _take(pattern: re.Pattern[str], text: str, facts: set[Fact], read: object, fold: bool = False) -> str:
+def _take(
+    pattern: re.Pattern[str],
+    text: str,
+    facts: set[Fact],
+    read: Callable[[re.Match[str]], Fact | None],
+    fold: bool = False,
+) -> str:
     """Add what ``pattern`` finds to ``facts``; return ``text`` with those spans blanked."""
     source = fold_diacritics(text.lower()) if fold else text
     pieces, last = [], 0
     for match in pattern.finditer(source):
-        fact = read(match)  # type: ignore[operator]  # one of the _journal/_…date/_unit readers
+        fact = read(match)
         if fact is not None:
             facts.add(fact)
             pieces.append(text[last : match.start()])

@@ -13,11 +13,11 @@ import pytest
 
 from bot import generate
 from bot.answer import answer
-from bot.generate import GenerationResult, Writer, completions_url, make_writer, respond
+from bot.generate import GenerationResult, Writer, completions_url, evidence, make_writer, respond
 from bot.settings import Settings
-from bot.verify import Evidence, check_sentence
+from bot.verify import check_sentence
 from tests.bot.telegram_harness import KeywordSearcher
-from tests.fake_llm import CASES, FakeLlm, good, invented_amount
+from tests.fake_llm import CASES, FakeLlm, Scripted, good, invented_amount
 
 QUESTIONS = [
     "Komu przysługuje zasiłek stały?",
@@ -46,9 +46,7 @@ def writer(llm: FakeLlm) -> Iterator[Writer]:
 
 def delivered_sentences_verified(result: GenerationResult) -> bool:
     """Re-check every delivered sentence against the delivered citations."""
-    passages = {
-        c.n: Evidence.of(c.passage, c.title, c.anchor, c.published or "") for c in result.answer.citations
-    }
+    passages = {c.n: evidence(c) for c in result.answer.citations}
     for block in result.answer.blocks:
         for sentence in block.sentences:
             marked = sentence.text.rstrip(".") + " " + "".join(f"[{n}]" for n in sentence.sources) + "."
@@ -207,3 +205,11 @@ def test_settings_from_the_environment(monkeypatch):
 )
 def test_completions_url(base, url):
     assert completions_url(base) == url
+
+
+def test_the_model_may_repeat_the_status_and_date_it_was_shown(llm, writer):
+    # The prompt says "(obowiązuje od 1.05.2004; data: 2004-05-01)" for the statute.
+    written = "Zasiłek stały przysługuje od 1 maja 2004 r. osobie samotnie gospodarującej [1]."
+    llm.reply = lambda request: Scripted(written)
+    result = respond(QUESTIONS[0], KeywordSearcher(), today=TODAY, writer=writer)
+    assert result.generated and result.dropped == 0

@@ -1,7 +1,7 @@
 """Optional fluent answers from a local OpenAI-compatible model, on top of the extractive answer.
 
-``respond`` is the one entry point the front ends call: it makes the extractive
-answer (``bot.answer.answer``), and when a model is configured
+``respond`` (and ``arespond`` on the bot's event loop) is the one entry point
+the front ends call: it makes the extractive answer (``bot.answer.answer``), and when a model is configured
 (``POMOCNIK_LLM_URL``) and the question was not refused, ``generate`` asks the
 model to write the answer from the same cited passages. Every sentence the model
 writes is checked by ``bot.verify``; only verified sentences are delivered, with
@@ -9,16 +9,20 @@ the extractive answer's citations (so the same buttons and sources). When nothin
 verified remains, the model says "nie wiem", or the call fails, times out or
 returns something malformed, the extractive answer is delivered unchanged.
 
-The call is synchronous (``httpx.Client``): the bot runs answering in a worker
-thread while it shows "typing…", the CLI and the evaluation just wait.
+The CLI, the console and the evaluation wait on a blocking ``httpx.Client``;
+the bot awaits an ``httpx.AsyncClient`` while it shows "typing…", so a slow
+model holds no worker thread that other users' answers need.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_SENTENCES = 5  # delivered at most, as the prompt asks
 MAX_PASSAGE_CHARS = 3000  # of each passage in the prompt (and in its verification)
 MAX_TOKENS = 600
+_THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 
 # Why the extractive answer was delivered although a model is configured.
 TIMEOUT = "timeout"
@@ -95,22 +100,49 @@ class GenerationResult:
 
 
 class Writer:
-    """A configured model: ``settings`` with ``llm_url`` set and one reusable HTTP client."""
+    """A configured model: ``settings`` with ``llm_url`` set, and its HTTP clients.
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    ``write`` blocks (CLI, console, evaluation); ``awrite`` awaits on the event
+    loop (the bot), so a slow model holds no worker thread while users wait.
+    Each client is made on first use; ``close``/``aclose`` release them.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.Client | None = None,
+        async_client: httpx.AsyncClient | None = None,
+    ) -> None:
         if not settings.llm_url:
             raise ValueError("POMOCNIK_LLM_URL is not set")
         self.settings = settings
-        self.client = client or httpx.Client(timeout=settings.llm_timeout)
-        self._owns_client = client is None
+        self._client = client
+        self._async_client = async_client
 
-    def __call__(self, question: str, extractive: Answer) -> GenerationResult:
-        return generate(question, extractive, self.settings, self.client)
+    def write(self, question: str, extractive: Answer) -> GenerationResult:
+        """``generate`` with this writer's settings and client."""
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.settings.llm_timeout)
+        return generate(question, extractive, self.settings, self._client)
+
+    async def awrite(self, question: str, extractive: Answer) -> GenerationResult:
+        """``agenerate`` with this writer's settings and async client."""
+        if self._async_client is None:
+            self._async_client = httpx.AsyncClient(timeout=self.settings.llm_timeout)
+        return await agenerate(question, extractive, self.settings, self._async_client)
 
     def close(self) -> None:
-        """Close the HTTP client if this writer opened it."""
-        if self._owns_client:
-            self.client.close()
+        """Close the blocking client, if one was made."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close both clients, if made (the bot, at shutdown)."""
+        self.close()
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
 
 
 def make_writer(settings: Settings) -> Writer | None:
@@ -129,14 +161,29 @@ def respond(
     today: date | None = None,
     writer: Writer | None = None,
 ) -> GenerationResult:
-    """The answer every front end delivers: extractive, or written by the model and verified.
+    """The answer the CLI, the console and the evaluation deliver: extractive, or written and verified.
 
-    Without a ``writer`` this is exactly ``bot.answer.answer``.
+    Without a ``writer`` this is exactly ``bot.answer.answer``. ``arespond`` is the same for the bot.
     """
     extractive = answer(question, searcher, history=history, today=today)
     if writer is None:
         return GenerationResult(extractive)
-    return writer(question, extractive)
+    return writer.write(question, extractive)
+
+
+async def arespond(
+    question: str,
+    searcher: SearchesPassages,
+    *,
+    history: Sequence[str] = (),
+    today: date | None = None,
+    writer: Writer | None = None,
+) -> GenerationResult:
+    """``respond`` on an event loop: the search in a worker thread, the model call awaited."""
+    extractive = await asyncio.to_thread(answer, question, searcher, history=history, today=today)
+    if writer is None:
+        return GenerationResult(extractive)
+    return await writer.awrite(question, extractive)
 
 
 def generate(question: str, extractive: Answer, settings: Settings, client: httpx.Client) -> GenerationResult:
@@ -147,34 +194,29 @@ def generate(question: str, extractive: Answer, settings: Settings, client: http
     of verified sentences (same citations, notice and confidence) or
     ``extractive`` with the reason in ``fallback``.
     """
-    if not extractive.answered or not extractive.citations:
+    request = _request(question, extractive, settings)
+    if request is None:
         return GenerationResult(extractive)
-    asked = extractive.query if extractive.follow_up and extractive.query else question
-    passages = {c.n: evidence(c) for c in extractive.citations}
-    reply, failure = _complete(settings, client, build_messages(asked, extractive.citations))
-    if reply is None:
-        return GenerationResult(extractive, attempted=True, fallback=failure)
-    if says_unknown(reply):
-        log.info("the model did not know the answer; extractive answer delivered")
-        return GenerationResult(extractive, attempted=True, fallback=UNKNOWN)
-    checked = tuple(verify(reply, passages, asked))
-    for position, sentence in enumerate(checked, start=1):
-        if not sentence.verified:
-            # The reason only: the sentence may echo the user's words.
-            log.info(
-                "generated sentence %d of %d dropped: %s %s",
-                position,
-                len(checked),
-                sentence.problem,
-                sentence.detail,
-            )
-    kept = [c for c in checked if c.verified][:MAX_SENTENCES]
-    if not kept:
-        log.info("no generated sentence verified; extractive answer delivered")
-        return GenerationResult(extractive, attempted=True, checked=checked, fallback=NOTHING_VERIFIED)
-    block = AnswerBlock(tuple(CitedSentence(c.text, c.sources) for c in kept))
-    written = replace(extractive, blocks=(block,), extra={**extractive.extra, "generated": True})
-    return GenerationResult(written, attempted=True, generated=True, checked=checked)
+    try:
+        response = client.post(**request)
+    except httpx.HTTPError as error:
+        return _failed(extractive, error, settings)
+    return _finish(question, extractive, response)
+
+
+async def agenerate(
+    question: str, extractive: Answer, settings: Settings, client: httpx.AsyncClient
+) -> GenerationResult:
+    """``generate`` awaiting the model; ``settings.llm_timeout`` bounds the whole call."""
+    request = _request(question, extractive, settings)
+    if request is None:
+        return GenerationResult(extractive)
+    try:
+        # httpx's timeout is per read; a server trickling bytes must not outlast the limit.
+        response = await asyncio.wait_for(client.post(**request), timeout=settings.llm_timeout)
+    except (httpx.HTTPError, TimeoutError) as error:
+        return _failed(extractive, error, settings)
+    return _finish(question, extractive, response)
 
 
 def build_messages(question: str, citations: Sequence[Citation]) -> list[dict[str, str]]:
@@ -221,31 +263,78 @@ def _passage(citation: Citation) -> str:
     return citation.passage[:MAX_PASSAGE_CHARS]
 
 
-def _complete(
-    settings: Settings, client: httpx.Client, messages: list[dict[str, str]]
-) -> tuple[str | None, str | None]:
-    """The model's reply text, or None and why not (logged without any text)."""
+def _asked(question: str, extractive: Answer) -> str:
+    """The question as searched: a follow-up ("a dla rodziny?") with its topic."""
+    return extractive.query if extractive.follow_up and extractive.query else question
+
+
+def _request(question: str, extractive: Answer, settings: Settings) -> dict[str, Any] | None:
+    """The ``post`` arguments of the chat-completion call, or None when the model must not be asked.
+
+    The refusal gate runs before the model: a refused question never reaches it.
+    """
+    if not extractive.answered or not extractive.citations:
+        return None
     headers = {}
     if settings.llm_api_key is not None and settings.llm_api_key.get_secret_value():
         headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
     body = {
         "model": settings.llm_model,
-        "messages": messages,
+        "messages": build_messages(_asked(question, extractive), extractive.citations),
         "temperature": 0,
         "max_tokens": MAX_TOKENS,
         "stream": False,
     }
-    url = completions_url(settings.llm_url or "")
-    try:
-        response = client.post(url, json=body, headers=headers, timeout=settings.llm_timeout)
-    except httpx.TimeoutException:
+    return {
+        "url": completions_url(settings.llm_url or ""),
+        "json": body,
+        "headers": headers,
+        "timeout": settings.llm_timeout,
+    }
+
+
+def _failed(extractive: Answer, error: Exception, settings: Settings) -> GenerationResult:
+    """The extractive answer after a failed call, logged by kind (no text, no URL with secrets)."""
+    if isinstance(error, httpx.TimeoutException | TimeoutError):
         log.warning(
             "language model timed out after %.1f s; extractive answer delivered", settings.llm_timeout
         )
-        return None, TIMEOUT
-    except httpx.HTTPError as error:
-        log.warning("language model unreachable (%s); extractive answer delivered", type(error).__name__)
-        return None, CONNECTION
+        return GenerationResult(extractive, attempted=True, fallback=TIMEOUT)
+    log.warning("language model unreachable (%s); extractive answer delivered", type(error).__name__)
+    return GenerationResult(extractive, attempted=True, fallback=CONNECTION)
+
+
+def _finish(question: str, extractive: Answer, response: httpx.Response) -> GenerationResult:
+    """Read the reply, verify it sentence by sentence and compose the delivered answer."""
+    reply, failure = _reply_text(response)
+    if reply is None:
+        return GenerationResult(extractive, attempted=True, fallback=failure)
+    if says_unknown(reply):
+        log.info("the model did not know the answer; extractive answer delivered")
+        return GenerationResult(extractive, attempted=True, fallback=UNKNOWN)
+    passages = {c.n: evidence(c) for c in extractive.citations}
+    checked = tuple(verify(reply, passages, _asked(question, extractive)))
+    for position, sentence in enumerate(checked, start=1):
+        if not sentence.verified:
+            # The reason only: the sentence may echo the user's words.
+            log.info(
+                "generated sentence %d of %d dropped: %s %s",
+                position,
+                len(checked),
+                sentence.problem,
+                sentence.detail,
+            )
+    kept = [c for c in checked if c.verified][:MAX_SENTENCES]
+    if not kept:
+        log.info("no generated sentence verified; extractive answer delivered")
+        return GenerationResult(extractive, attempted=True, checked=checked, fallback=NOTHING_VERIFIED)
+    block = AnswerBlock(tuple(CitedSentence(c.text, c.sources) for c in kept))
+    written = replace(extractive, blocks=(block,), extra={**extractive.extra, "generated": True})
+    return GenerationResult(written, attempted=True, generated=True, checked=checked)
+
+
+def _reply_text(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The model's reply text, or None and why not (logged without any text)."""
     if response.status_code != 200:
         log.warning("language model answered HTTP %d; extractive answer delivered", response.status_code)
         return None, HTTP_ERROR
@@ -257,4 +346,6 @@ def _complete(
     if not isinstance(content, str) or not content.strip():
         log.warning("language model reply has no text; extractive answer delivered")
         return None, MALFORMED
-    return content, None
+    # Reasoning models think aloud first; only what follows is the answer.
+    content = _THINKING.sub("", content).strip()
+    return (content, None) if content else (None, MALFORMED)

@@ -34,7 +34,7 @@ from bot import render
 from bot.catalog import format_changes, format_sources, list_changes, list_sources
 from bot.citations import status_text
 from bot.feedback import FeedbackStore, StoreUnavailable
-from bot.generate import GenerationResult, make_writer, respond
+from bot.generate import arespond, make_writer
 from bot.plain import answer_to_text
 from bot.records import Answer
 from bot.sending import DeliveryPolicy, Sender, answer_button, deliver, reply_html, topic_of, typing_action
@@ -140,7 +140,7 @@ async def post_shutdown(application: App) -> None:
         data.feedback_sink.close()
         data.feedback_sink, data.owns_feedback_sink = None, False
     if data.writer is not None:
-        data.writer.close()
+        await data.writer.aclose()
         data.writer = None
     runtime = data.take_runtime()
     if runtime is not None:
@@ -274,9 +274,7 @@ async def on_text(update: Update, context: Context) -> None:
     writer = context.bot_data.writer
     # "typing…" lasts until the answer is final: a model's text is sent only once verified.
     async with typing_action(context, chat_id, thread_id=topic_of(update)):
-        response: GenerationResult = await asyncio.to_thread(
-            respond, question, runtime.searcher, history=history, writer=writer
-        )
+        response = await arespond(question, runtime.searcher, history=history, writer=writer)
     result = response.answer
     chat_data.conversation = chat_data.conversation.after(result)
     markup = None

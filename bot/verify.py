@@ -125,6 +125,9 @@ _UNIT = re.compile(r"(?:\b(art|ust|pkt|lit)\.?|(§+))\s*(\d+[a-z]{0,3})\b", re.I
 _LINE_UNIT = re.compile(r"^\s*(?:(Art\.\s*(\d+[a-z]*)\.)|(\d+[a-z]?)\.\s|(\d+[a-z]?)\)\s)", re.MULTILINE)
 # Numbers: thousands may be grouped by spaces ("1 010,50"); a decimal part after a comma.
 _NUMBER = re.compile(r"(?<![\d,])(\d{1,3}(?: \d{3})+(?!\d)|\d+)(?:,(\d+))?")
+_SOURCE_LIST = re.compile(
+    r"^[ \t]*(?:(?:Źródła|Źródło|Zrodla|Zrodlo)\b[^\n]*|\[\d{1,3}\][^\n]*)$", re.MULTILINE
+)
 _UNKNOWN = re.compile(r"\bnie wiem\b")
 
 
@@ -172,8 +175,13 @@ def verify(text: str, passages: Mapping[int, Evidence], question: str = "") -> l
 
 
 def generated_sentences(text: str) -> list[str]:
-    """The sentences of a model's reply, each keeping its [n] markers (markdown emphasis removed)."""
+    """The sentences of a model's reply, each keeping its [n] markers.
+
+    Markdown emphasis goes, and so does a list of sources the model may append
+    ("Źródła:", "[1] Ustawa …"): the bot lists the sources itself.
+    """
     text = _SPACES.sub(" ", text).replace("**", "").replace("__", "")
+    text = _SOURCE_LIST.sub("", text)
     text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     return [s for s in split_sentences(text) if s.strip()]
 

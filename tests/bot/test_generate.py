@@ -213,3 +213,26 @@ def test_the_model_may_repeat_the_status_and_date_it_was_shown(llm, writer):
     llm.reply = lambda request: Scripted(written)
     result = respond(QUESTIONS[0], KeywordSearcher(), today=TODAY, writer=writer)
     assert result.generated and result.dropped == 0
+
+
+def test_a_reasoning_models_thinking_is_not_part_of_the_answer(llm, writer):
+    thinking = "<think>Może 9999 zł? Sprawdzę fragment.</think>\n"
+    llm.reply = lambda request: Scripted(thinking + good(request).content)
+    result = respond(QUESTIONS[1], KeywordSearcher(), today=TODAY, writer=writer)
+    assert result.generated and result.dropped == 0
+
+
+async def test_the_async_path_gives_the_same_results(llm):
+    from bot.generate import arespond
+
+    settings = Settings(_env_file=None, llm_url=llm.url, llm_model="bielik", llm_timeout=TIMEOUT)
+    writer = Writer(settings)
+    try:
+        for case, (reply, delivers) in sorted(CASES.items()):
+            llm.reply = reply
+            sync = respond(QUESTIONS[0], KeywordSearcher(), today=TODAY, writer=writer)
+            awaited = await arespond(QUESTIONS[0], KeywordSearcher(), today=TODAY, writer=writer)
+            assert awaited == sync, case
+            assert awaited.generated is delivers, case
+    finally:
+        await writer.aclose()

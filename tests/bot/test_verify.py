@@ -109,6 +109,13 @@ def test_markers_after_the_full_stop_stay_with_their_sentence():
     assert generated_sentences("**Kryterium** wynosi 823\u00a0zł [1].") == ["Kryterium wynosi 823 zł [1]."]
 
 
+def test_a_list_of_sources_the_model_appends_is_not_an_answer_sentence():
+    reply = (
+        "Kryterium wynosi 823 zł [1].\n\nŹródła:\n[1] Ustawa o pomocy społecznej, art. 8\n[2] Projekt UD315"
+    )
+    assert generated_sentences(reply) == ["Kryterium wynosi 823 zł [1]."]
+
+
 def test_normalisation_of_figures():
     assert sentence_facts("wynosi 1 010 zł") == sentence_facts("wynosi 1010 zł") == {Fact("number", "1010")}
     assert sentence_facts("1010,50 zł") == {Fact("number", "1010.5")}

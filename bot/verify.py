@@ -11,7 +11,8 @@ A sentence is kept only when:
   ("Dz.U. 2025 poz. 1214" = "Dz. U. z 2025 r. poz. 1214");
 - at least ``MIN_SUPPORT`` of its topical words (nouns, adjectives, unknown words:
   ``bot.wording.is_topical``) occur, by form or lemma, in the passages it cites or in
-  the question, so a reply about something else is not passed off with a citation.
+  the question, so a reply about something else is not passed off with a citation
+  (its figures, once found in the passages, count as found words).
 
 The passage side of a legal unit is generous on purpose: a cited passage stands
 for its title and anchor too, and a statute's own numbering counts as its units
@@ -200,11 +201,12 @@ def check_sentence(
         return Checked(clean, sources, UNKNOWN_SOURCE)
     cited = [passages[n] for n in sources]
     facts: set[Fact] = set().union(*(p.facts for p in cited))
-    for fact in sentence_facts(clean):
+    stated = sentence_facts(clean)
+    for fact in stated:
         if fact not in facts:
             return Checked(clean, sources, _PROBLEM_OF_KIND[fact.kind], fact.kind)
     tokens = question_tokens.union(*(p.tokens for p in cited))
-    if support(clean, tokens) < MIN_SUPPORT:
+    if support(clean, tokens, found_facts=len(stated)) < MIN_SUPPORT:
         return Checked(clean, sources, OFF_TOPIC)
     return Checked(clean, sources)
 
@@ -362,12 +364,16 @@ def _numeral(word: str) -> int | None:
 # ---------------------------------------------------------------- words
 
 
-def support(sentence: str, tokens: frozenset[str]) -> float:
-    """Share of the sentence's topical words found among ``tokens`` (0.0 when it has none)."""
+def support(sentence: str, tokens: frozenset[str], found_facts: int = 0) -> float:
+    """Share of the sentence's topical words found among ``tokens`` (0.0 when it has none).
+
+    ``found_facts`` figures already found in the passages count as found words:
+    "W 2024 roku było to 776 zł" says little but its figures, and they check out.
+    """
     topical = [
         w for w in words(sentence) if len(w) > 2 and not w.isdigit() and _numeral(w) is None and is_topical(w)
     ]
-    if not topical:
+    if not topical and not found_facts:
         return 0.0
     prefixes = _prefixes(tokens)
     found = sum(
@@ -375,7 +381,7 @@ def support(sentence: str, tokens: frozenset[str]) -> float:
         for w in topical
         if set(word_tokens(w)) & tokens or (len(w) >= PREFIX and fold_diacritics(w)[:PREFIX] in prefixes)
     )
-    return found / len(topical)
+    return (found + found_facts) / (len(topical) + found_facts)
 
 
 def _tokens(text: str) -> frozenset[str]:

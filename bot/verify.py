@@ -29,7 +29,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from bot.wording import is_topical
-from index.polish import fold_diacritics, word_tokens, words
+from index.polish import analyse, fold_diacritics, word_tokens, words
 from index.sentences import split_sentences
 
 # Share of a sentence's topical words that must be found in its cited passages or the
@@ -128,6 +128,14 @@ _LINE_UNIT = re.compile(r"^\s*(?:(Art\.\s*(\d+[a-z]*)\.)|(\d+[a-z]?)\.\s|(\d+[a-
 _NUMBER = re.compile(r"(?<![\d,])(\d{1,3}(?: \d{3})+(?!\d)|\d+)(?:,(\d+))?")
 _SOURCE_LIST = re.compile(
     r"^[ \t]*(?:(?:Źródła|Źródło|Zrodla|Zrodlo)\b[^\n]*|\[\d{1,3}\][^\n]*)$", re.MULTILINE
+)
+# Morfeusz 2 tag classes of function words and personal pronouns.
+_FUNCTION_TAGS = frozenset(["part", "qub", "conj", "comp", "prep", "interj", "ppron12", "ppron3", "siebie"])
+# Pronominal lemmas Morfeusz reads as adjectives or nouns ("tego", "która", "taki").
+_PRONOUNS = frozenset(
+    fold_diacritics(lemma)
+    for lemma in "ten to ta tamten który jaki taki każdy wszystek cały sam swój mój twój nasz wasz inny "
+    "żaden ktoś coś nikt nic kto co czyj".split()
 )
 _UNKNOWN = re.compile(r"\bnie wiem\b")
 
@@ -367,21 +375,48 @@ def _numeral(word: str) -> int | None:
 def support(sentence: str, tokens: frozenset[str], found_facts: int = 0) -> float:
     """Share of the sentence's topical words found among ``tokens`` (0.0 when it has none).
 
-    ``found_facts`` figures already found in the passages count as found words:
-    "W 2024 roku było to 776 zł" says little but its figures, and they check out.
+    ``found_facts`` figures already found in the passages count as found words,
+    and the word right after a figure is its unit ("2024 roku", "776 zł", "14 dni"),
+    part of that figure: "W 2024 roku było to 776 zł" says nothing but its figures,
+    and they check out. A sentence with topical words must share at least one with
+    the passages, so figures that happen to match cannot carry a reply about
+    something else.
     """
-    topical = [
-        w for w in words(sentence) if len(w) > 2 and not w.isdigit() and _numeral(w) is None and is_topical(w)
-    ]
-    if not topical and not found_facts:
+    found = total = 0
+    after_figure = False
+    for word in words(sentence):
+        figure = any(ch.isdigit() for ch in word) or _numeral(word) is not None
+        if not figure and not after_figure and _names_something(word):
+            total += 1
+            found += _found(word, tokens)
+        after_figure = figure
+    if total and not found:
         return 0.0
-    prefixes = _prefixes(tokens)
-    found = sum(
-        1
-        for w in topical
-        if set(word_tokens(w)) & tokens or (len(w) >= PREFIX and fold_diacritics(w)[:PREFIX] in prefixes)
-    )
-    return (found + found_facts) / (len(topical) + found_facts)
+    if not total and not found_facts:
+        return 0.0
+    return (found + found_facts) / (total + found_facts)
+
+
+def _names_something(word: str) -> bool:
+    """A topical word (``bot.wording.is_topical``) that no reading makes a function word or pronoun.
+
+    Morfeusz 2 tags particles "part" ("się", "też", "już"), which ``is_topical``
+    does not list, and a word that may be a conjunction or preposition ("jak",
+    "nie") names nothing in a generated sentence.
+    """
+    if len(word) < 3 or not is_topical(word):
+        return False
+    readings = analyse(word)
+    if any(tag in _FUNCTION_TAGS for _, tag in readings):
+        return False
+    return not readings or not all(fold_diacritics(lemma) in _PRONOUNS for lemma, _ in readings)
+
+
+def _found(word: str, tokens: frozenset[str]) -> bool:
+    """A word is among ``tokens`` by form or lemma, or by its first letters (inflection)."""
+    if set(word_tokens(word)) & tokens:
+        return True
+    return len(word) >= PREFIX and fold_diacritics(word)[:PREFIX] in _prefixes(tokens)
 
 
 def _tokens(text: str) -> frozenset[str]:

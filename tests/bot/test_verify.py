@@ -93,6 +93,8 @@ def test_faithful_sentences_pass(sentence):
         ("Kryterium wynosi 823 zł.", NO_CITATION),
         ("Stolicą Francji jest Paryż [1].", OFF_TOPIC),
         ("Mecz reprezentacji zakończył się remisem [1].", OFF_TOPIC),
+        # Figures that happen to be in the passage do not carry a reply about something else.
+        ("Mecz zakończył się wynikiem 823 do 130 [1].", OFF_TOPIC),
     ],
 )
 def test_unfaithful_sentences_are_dropped_with_the_reason(sentence, problem):

@@ -156,3 +156,33 @@ def test_the_model_saying_it_does_not_know():
     assert says_unknown("Nie wiem.")
     assert says_unknown("Niestety, nie wiem — fragmenty o tym nie mówią.")
     assert not says_unknown("Zasiłek stały wynosi 1229 zł [1].")
+
+
+# Two passages of knowledge/ summaries, and a reply written the way a model rephrases them.
+APPEAL = (
+    "Od decyzji w sprawie świadczenia z pomocy społecznej przysługuje odwołanie w terminie 14 dni od dnia "
+    "doręczenia decyzji stronie, a gdy decyzję ogłoszono ustnie — od dnia jej ogłoszenia (art. 129 § 2 KPA). "
+    "Przy liczeniu terminu 14 dni nie uwzględnia się dnia doręczenia decyzji; termin kończy się z upływem "
+    "ostatniego dnia (art. 57 § 1 KPA). Jeżeli koniec terminu przypada na dzień ustawowo wolny od pracy lub "
+    "na sobotę, termin upływa następnego dnia, który nie jest dniem wolnym od pracy ani sobotą (art. 57 § 4 KPA)."
+)
+APPEAL_BODY = (
+    "Jeżeli organ nie wyda nowej decyzji, przesyła odwołanie wraz z aktami sprawy organowi odwoławczemu w "
+    "terminie 7 dni od dnia otrzymania odwołania (art. 133 KPA). Organ odwoławczy, na przykład SKO, powinien "
+    "rozpatrzyć odwołanie w ciągu miesiąca od dnia jego otrzymania (art. 35 § 3 KPA)."
+)
+REPHRASED = (
+    "Na złożenie odwołania od decyzji ośrodka masz 14 dni od dnia jej doręczenia [1]. "
+    "Dnia doręczenia nie wlicza się do terminu, a jeśli ostatni dzień wypada w sobotę lub święto, "
+    "termin mija następnego dnia roboczego [1]. "
+    "Ośrodek przekazuje odwołanie do SKO w ciągu 7 dni, jeśli sam nie zmieni decyzji [2]. "
+    "SKO powinno rozpatrzyć odwołanie w ciągu miesiąca (art. 35 § 3 KPA) [2]. "
+    "Odwołanie trzeba złożyć w ciągu 21 dni [1]. "
+    "SKO rozpatruje odwołanie w ciągu miesiąca (art. 36 KPA) [2]."
+)
+
+
+def test_a_rephrased_answer_keeps_its_faithful_sentences_and_loses_the_wrong_ones():
+    evidence = {1: Evidence.of(APPEAL, "Odwołanie od decyzji"), 2: Evidence.of(APPEAL_BODY, "Odwołanie")}
+    checked = verify(REPHRASED, evidence, "ile dni na odwolanie od decyzji mops")
+    assert [c.problem for c in checked] == [None, None, None, None, UNSUPPORTED_NUMBER, UNSUPPORTED_UNIT]

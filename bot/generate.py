@@ -329,7 +329,7 @@ def _finish(question: str, extractive: Answer, response: httpx.Response) -> Gene
         log.info("no generated sentence verified; extractive answer delivered")
         return GenerationResult(extractive, attempted=True, checked=checked, fallback=NOTHING_VERIFIED)
     block = AnswerBlock(tuple(CitedSentence(c.text, c.sources) for c in kept))
-    written = replace(extractive, blocks=(block,), extra={**extractive.extra, "generated": True})
+    written = replace(extractive, blocks=(block,))
     return GenerationResult(written, attempted=True, generated=True, checked=checked)
 
 

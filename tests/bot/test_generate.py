@@ -68,7 +68,6 @@ def test_every_scripted_reply_gives_verified_sentences_or_the_extractive_answer(
     if delivers:
         assert result.fallback is None
         assert result.answer != extractive
-        assert result.answer.extra["generated"] is True
         assert delivered_sentences_verified(result)
         # Same sources and buttons, same status notice.
         assert result.answer.citations == extractive.citations

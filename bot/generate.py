@@ -1,9 +1,9 @@
 """Optional fluent answers from a local OpenAI-compatible model, on top of the extractive answer.
 
-``respond`` (and ``arespond`` on the bot's event loop) is the one entry point
-the front ends call: it makes the extractive answer (``bot.answer.answer``), and when a model is configured
-(``POMOCNIK_LLM_URL``) and the question was not refused, ``generate`` asks the
-model to write the answer from the same cited passages. Every sentence the model
+``respond`` (``arespond`` on the bot's event loop) is the one entry point the
+front ends call. It makes the extractive answer (``bot.answer.answer``); when a
+model is configured (``POMOCNIK_LLM_URL``) and the question was not refused,
+``generate`` asks the model to write the answer from the same cited passages. Every sentence the model
 writes is checked by ``bot.verify``; only verified sentences are delivered, with
 the extractive answer's citations (so the same buttons and sources). When nothing
 verified remains, the model says "nie wiem", or the call fails, times out or

@@ -149,6 +149,11 @@ def make_writer(settings: Settings) -> Writer | None:
     """A ``Writer`` when ``POMOCNIK_LLM_URL`` is set, else None (extractive answers only)."""
     if not settings.llm_url:
         return None
+    if not settings.llm_model:
+        # Ollama and vLLM reject a request without the model's name: every answer would fall back.
+        log.warning(
+            "POMOCNIK_LLM_URL is set but POMOCNIK_LLM_MODEL is empty; the server may reject every call"
+        )
     log.info("answers are written by the model %r, verified against their sources", settings.llm_model)
     return Writer(settings)
 

@@ -69,6 +69,25 @@ def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> 
     assert second["text"].startswith("Nie znalazłem w bazie wiedzy wiarygodnej odpowiedzi")
 
 
+def test_ask_answers_through_the_language_model_when_one_is_set(tmp_path: Path, real_embedder) -> None:
+    from tests.bot.test_answer import build_small_index
+    from tests.fake_llm import GOOD_LEAD, FakeLlm
+
+    index = build_small_index(tmp_path, real_embedder).root
+    questions = "czy przemoc domowa to podstawa do pomocy z ops\nJaka jest stolica Australii?\n"
+    with FakeLlm() as llm:
+        result = run_bot(
+            *("--index-dir", str(index), "--today", "2025-06-01", "ask", "--json", "-"),
+            stdin=questions,
+            env={"POMOCNIK_LLM_URL": llm.url, "POMOCNIK_LLM_MODEL": "bielik"},
+        )
+        asked = len(llm.requests)
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.strip().splitlines())
+    assert first["text"].startswith(GOOD_LEAD) and first["citations"][0]["doc_id"] == "statutes/ups-art-7.md"
+    assert second["answered"] is False and asked == 1  # the refused question never reached the model
+
+
 def test_console_answers_follow_ups_and_runs_commands() -> None:
     from bot.console import run_console
     from tests.bot.test_answer import CRITERION, FAMILY, TODAY, FakeSearcher, hit

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.answer import SearchesPassages, answer
+from bot.privacy import mask_pii
 from bot.records import Answer, AnswerBlock, Citation, CitedSentence
 from bot.settings import Settings
 from bot.verify import Checked, Evidence, says_unknown, verify
@@ -35,6 +36,7 @@ from bot.verify import Checked, Evidence, says_unknown, verify
 log = logging.getLogger(__name__)
 
 MAX_SENTENCES = 5  # delivered at most, as the prompt asks
+MAX_ANSWER_CHARS = 700  # as the extractive answer: a phone shows the start, "[n]" opens the rest
 MAX_PASSAGE_CHARS = 3000  # of each passage in the prompt (and in its verification)
 MAX_TOKENS = 600
 _THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
@@ -225,8 +227,11 @@ async def agenerate(
 
 
 def build_messages(question: str, citations: Sequence[Citation]) -> list[dict[str, str]]:
-    """The chat messages: the rules, then the question and the numbered passages with status and date."""
-    parts = [f"Pytanie: {question.strip()}", "", "Fragmenty:"]
+    """The chat messages: the rules, then the question and the numbered passages with status and date.
+
+    The question goes masked (``bot.privacy.mask_pii``): the model needs no PESEL or phone number.
+    """
+    parts = [f"Pytanie: {mask_pii(question.strip())}", "", "Fragmenty:"]
     for c in citations:
         where = ", ".join(part for part in (c.title, c.anchor) if part)
         dated = f"; data: {c.date}" if c.date else ""
@@ -329,13 +334,25 @@ def _finish(question: str, extractive: Answer, response: httpx.Response) -> Gene
                 sentence.problem,
                 sentence.detail,
             )
-    kept = [c for c in checked if c.verified][:MAX_SENTENCES]
+    kept = _within_length([c for c in checked if c.verified][:MAX_SENTENCES])
     if not kept:
         log.info("no generated sentence verified; extractive answer delivered")
         return GenerationResult(extractive, attempted=True, checked=checked, fallback=NOTHING_VERIFIED)
     block = AnswerBlock(tuple(CitedSentence(c.text, c.sources) for c in kept))
     written = replace(extractive, blocks=(block,))
     return GenerationResult(written, attempted=True, generated=True, checked=checked)
+
+
+def _within_length(sentences: list[Checked]) -> list[Checked]:
+    """The leading sentences that fit in ``MAX_ANSWER_CHARS`` (the first one always)."""
+    kept: list[Checked] = []
+    used = 0
+    for sentence in sentences:
+        used += len(sentence.text) + 1
+        if kept and used > MAX_ANSWER_CHARS:
+            break
+        kept.append(sentence)
+    return kept
 
 
 def _reply_text(response: httpx.Response) -> tuple[str | None, str | None]:

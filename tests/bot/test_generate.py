@@ -13,11 +13,19 @@ import pytest
 
 from bot import generate
 from bot.answer import answer
-from bot.generate import GenerationResult, Writer, completions_url, evidence, make_writer, respond
+from bot.generate import (
+    GenerationResult,
+    Writer,
+    build_messages,
+    completions_url,
+    evidence,
+    make_writer,
+    respond,
+)
 from bot.settings import Settings
 from bot.verify import check_sentence
 from tests.bot.telegram_harness import KeywordSearcher
-from tests.fake_llm import CASES, FakeLlm, Scripted, good, invented_amount
+from tests.fake_llm import CASES, FakeLlm, Scripted, first_sentence, good, invented_amount, passages_in
 
 QUESTIONS = [
     "Komu przysługuje zasiłek stały?",
@@ -235,3 +243,21 @@ async def test_the_async_path_gives_the_same_results(llm):
             assert awaited.generated is delivers, case
     finally:
         await writer.aclose()
+
+
+def test_the_question_reaches_the_model_without_personal_numbers():
+    extractive = answer(QUESTIONS[0], KeywordSearcher(), today=TODAY)
+    messages = build_messages(
+        f"{QUESTIONS[0]} Klient PESEL 44051401359, tel. 601 234 567", extractive.citations
+    )
+    user = messages[1]["content"]
+    assert "44051401359" not in user and "601 234 567" not in user and "[PESEL]" in user
+
+
+def test_a_long_written_answer_is_cut_to_whole_sentences(llm, writer):
+    llm.reply = lambda request: Scripted(" ".join([f"{first_sentence(passages_in(request)[1])} [1]"] * 5))
+    result = respond(QUESTIONS[0], KeywordSearcher(), today=TODAY, writer=writer)
+    [block] = result.answer.blocks
+    assert result.generated and result.dropped == 0
+    assert 1 < len(block.sentences) < 5
+    assert sum(len(s.text) + 1 for s in block.sentences) <= generate.MAX_ANSWER_CHARS

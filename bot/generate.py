@@ -32,6 +32,7 @@ from bot.privacy import mask_pii
 from bot.records import Answer, AnswerBlock, Citation, CitedSentence
 from bot.settings import Settings
 from bot.verify import Checked, Evidence, says_unknown, verify
+from index.records import PROPOSED_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,7 @@ def evidence(citation: Citation) -> Evidence:
         citation.published or "",
         citation.status_text,
         citation.date or "",
+        proposed=citation.status in PROPOSED_STATUSES,
     )
 
 

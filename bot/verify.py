@@ -9,6 +9,8 @@ A sentence is kept only when:
   ("1.01.2025" = "1 stycznia 2025"), legal units as (unit, number) pairs
   ("art. 37", "ust. 1", "pkt 2", "§ 4") and journal references as (year, position)
   ("Dz.U. 2025 poz. 1214" = "Dz. U. z 2025 r. poz. 1214");
+- a sentence citing only drafts or announcements calls them so ("projekt",
+  "planowane", "przewiduje" …), so a draft is never told as law;
 - at least ``MIN_SUPPORT`` of its topical words (nouns, adjectives, unknown words:
   ``bot.wording.is_topical``) occur, by form or lemma, in the passages it cites or in
   the question, so a reply about something else is not passed off with a citation
@@ -46,6 +48,7 @@ UNSUPPORTED_DATE = "unsupported-date"
 UNSUPPORTED_UNIT = "unsupported-unit"
 UNSUPPORTED_JOURNAL = "unsupported-journal"
 OFF_TOPIC = "off-topic"
+DRAFT_AS_LAW = "draft-as-law"
 _PROBLEM_OF_KIND = {
     "number": UNSUPPORTED_NUMBER,
     "date": UNSUPPORTED_DATE,
@@ -137,6 +140,9 @@ _PRONOUNS = frozenset(
     for lemma in "ten to ta tamten który jaki taki każdy wszystek cały sam swój mój twój nasz wasz inny "
     "żaden ktoś coś nikt nic kto co czyj".split()
 )
+# A sentence resting on drafts only must say so: "projekt", "planowane", "proponuje",
+# "propozycja", "zapowiedź", "przewiduje", "założenia", "reforma" (folded stems).
+_PROPOSAL_WORDS = re.compile(r"\b(?:projekt|planow|propon|propozyc|zapowi|przewid|zalozen|reform)")
 _UNKNOWN = re.compile(r"\bnie wiem\b")
 
 
@@ -154,12 +160,13 @@ class Evidence:
 
     facts: frozenset[Fact]
     tokens: frozenset[str]
+    proposed: bool = False  # a draft or an announcement, not law
 
     @staticmethod
-    def of(*texts: str) -> Evidence:
+    def of(*texts: str, proposed: bool = False) -> Evidence:
         """Evidence from a passage and what names it (title, anchor, journal reference)."""
         text = "\n".join(t for t in texts if t)
-        return Evidence(frozenset(passage_facts(text)), _tokens(text))
+        return Evidence(frozenset(passage_facts(text)), _tokens(text), proposed)
 
 
 @dataclass(frozen=True)
@@ -216,6 +223,8 @@ def check_sentence(
     tokens = question_tokens.union(*(p.tokens for p in cited))
     if support(clean, tokens, found_facts=len(stated)) < MIN_SUPPORT:
         return Checked(clean, sources, OFF_TOPIC)
+    if all(p.proposed for p in cited) and not _PROPOSAL_WORDS.search(fold_diacritics(clean.lower())):
+        return Checked(clean, sources, DRAFT_AS_LAW)
     return Checked(clean, sources)
 
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 import pytest
 
 from bot.verify import (
+    DRAFT_AS_LAW,
     NO_CITATION,
     OFF_TOPIC,
     UNKNOWN_SOURCE,
@@ -39,7 +40,7 @@ DRAFT = "Projekt przewiduje podwyższenie zasiłku okresowego dla rodzin wielodz
 def passages() -> dict[int, Evidence]:
     return {
         1: Evidence.of(STATUTE, "Ustawa o pomocy społecznej", "art. 8 ust. 1"),
-        2: Evidence.of(DRAFT, "Projekt UD315", "art. 1"),
+        2: Evidence.of(DRAFT, "Projekt UD315", "art. 1", proposed=True),
     }
 
 
@@ -89,6 +90,8 @@ def test_faithful_sentences_pass(sentence):
         # The figure is in a passage, but not in the one cited.
         ("Projekt przewiduje kryterium 823 zł [2].", UNSUPPORTED_NUMBER),
         ("Kryterium wynosi 823 zł [3].", UNKNOWN_SOURCE),
+        # A draft told as law.
+        ("Od 1.07.2026 zasiłek okresowy dla rodzin wielodzietnych jest wyższy [2].", DRAFT_AS_LAW),
         ("Kryterium wynosi 823 zł [1][3].", UNKNOWN_SOURCE),
         ("Kryterium wynosi 823 zł.", NO_CITATION),
         ("Stolicą Francji jest Paryż [1].", OFF_TOPIC),

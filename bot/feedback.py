@@ -333,7 +333,8 @@ class FeedbackStore:
             self._write(
                 "generation counts",
                 lambda db: db.execute(
-                    "INSERT INTO generation (created_at, sentences, dropped, fallback) VALUES (?, ?, ?, ?)", row
+                    "INSERT INTO generation (created_at, sentences, dropped, fallback) VALUES (?, ?, ?, ?)",
+                    row,
                 ),
             )
             is not None

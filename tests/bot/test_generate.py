@@ -23,8 +23,8 @@ from bot.generate import (
     respond,
 )
 from bot.settings import Settings
+from bot.testing.harness import KeywordSearcher
 from bot.verify import check_sentence
-from tests.bot.telegram_harness import KeywordSearcher
 from tests.fake_llm import CASES, FakeLlm, Scripted, first_sentence, good, invented_amount, passages_in
 
 QUESTIONS = [
@@ -148,7 +148,7 @@ def test_prompt_holds_the_rules_the_question_and_numbered_passages_with_status_a
     assert "[1]" in system and "nie wiem" in system and "Najwyżej 5 zdań" in system and "projekt" in system
     assert user.startswith(f"Pytanie: {QUESTIONS[2]}")
     assert "[1] Projekt ustawy o zmianie ustawy o pomocy społecznej (UD315), art. 1" in user
-    assert "(projekt (UD315), nie obowiązuje; data: 2025-06-01)" in user
+    assert "(projekt (UD315) z 1.06.2025, nie obowiązuje; data: 2025-06-01)" in user
     assert "Projekt przewiduje podwyższenie zasiłku okresowego" in user
 
 

@@ -1,6 +1,6 @@
 """The real PTB Application answering with a (fake) language model, over HTTP on 127.0.0.1.
 
-Two fake servers: the Telegram Bot API (tests.bot.fake_bot_api) and an
+Two fake servers: the Telegram Bot API (bot.testing.fake_bot_api) and an
 OpenAI-compatible model (tests.fake_llm). Every scripted model reply must reach
 the user as verified sentences with the usual sources and buttons, or as the
 extractive answer exactly as the bot sends it without a model.
@@ -8,6 +8,7 @@ extractive answer exactly as the bot sends it without a model.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -15,9 +16,9 @@ import pytest
 from bot import render, sending
 from bot.answer import answer
 from bot.telegram_app import build_application, running
-from tests.bot.fake_bot_api import FakeBotApi, text_update
-from tests.bot.html_check import html_problems, visible_text
-from tests.bot.telegram_harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.fake_bot_api import FakeBotApi, text_update
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.html_check import html_problems, visible_text
 from tests.fake_llm import CASES, GOOD_LEAD, FakeLlm, first_sentence, good
 
 QUESTION = "Komu przysługuje zasiłek stały?"
@@ -98,7 +99,11 @@ async def test_stats_count_model_answers_and_dropped_sentences(app, api, llm):
     for user_id, case in ((103, "good"), (104, "invented_amount"), (105, "server_error"), (106, "off_topic")):
         llm.reply = CASES[case][0]
         await ask(api, QUESTION, user_id)
-    generation = app.bot_data.feedback_sink.stats().generation
+    for _ in range(100):  # counted just after each reply is sent, so that a locked store never delays it
+        generation = app.bot_data.feedback_sink.stats().generation
+        if generation is not None and generation.asked == 4:
+            break
+        await asyncio.sleep(0.05)
     assert generation is not None
     assert (generation.asked, generation.delivered) == (4, 2)
     assert (generation.sentences, generation.dropped) == (1 + 2 + 2, 1 + 2)

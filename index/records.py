@@ -135,6 +135,9 @@ class Hit:
     lexical_rank: int | None = None  # 1-based rank in the BM25 list, None if absent
     unit_boost: bool = False  # the query named this chunk's legal unit
     dense_score: float | None = None  # cosine similarity of query and passage
+    # Cosine of the query with each evidence unit of the chunk (``index.evidence.chunk_units``
+    # order); None when the index stores no unit vectors, an item None when one is missing.
+    unit_cosines: tuple[float | None, ...] | None = None
 
     @property
     def why(self) -> str:

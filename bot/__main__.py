@@ -117,7 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="jedna odpowiedź; '-' czyta pytania ze stdin, po jednym w wierszu")
     ask.add_argument("question", help="pytanie albo '-'")
     ask.add_argument("--json", action="store_true", help="wynik jako JSON (jeden obiekt w wierszu)")
-    ask.add_argument("--full", action="store_true", help="cała zebrana podstawa odpowiedzi (jak przycisk „Więcej”)")
+    ask.add_argument(
+        "--full", action="store_true", help="cała zebrana podstawa odpowiedzi (jak przycisk „Więcej”)"
+    )
     export = commands.add_parser(
         "export-feedback", help="oceny i pytania bez odpowiedzi z bazy (POMOCNIK_DB) jako pliki CSV"
     )

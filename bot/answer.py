@@ -34,9 +34,11 @@ __all__ = ["NO_ANSWER", "SearchesPassages", "answer", "is_follow_up"]
 
 
 class SearchesPassages(Protocol):
-    """What ``answer`` needs from ``index.search.Searcher`` / ``HotSearcher``."""
+    """What ``answer`` needs from ``index.search.Searcher`` / ``HotSearcher``.
 
-    def read(self, question: str, previous: str = "", today: date | None = None) -> Query: ...
+    Their ``read`` (question → ``Query`` with the index's vocabulary for typo
+    tolerance) is used when present; without it the question is read here.
+    """
 
     def search(
         self,
@@ -69,7 +71,9 @@ def answer(
     read = getattr(searcher, "read", None)
     query = read(question, previous, today) if read else read_query(question, previous=previous, today=today)
     extra: dict[str, object] = {}
-    hits = searcher.search(query, k=k, on=today) if question else []
+    # A searcher that cannot read questions (a test double) gets the merged text.
+    asked: str | Query = query if read else query.text
+    hits = searcher.search(asked, k=k, on=today) if question else []
     ranked = rank_evidence(query, candidates(hits, today))
     probability = gate_probability(query, ranked)
     extra["answerable"] = round(probability, 4)

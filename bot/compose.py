@@ -46,7 +46,9 @@ class _Piece:
     order: int  # 0 = the opening evidence
 
 
-def compose(query: Query, ranked: Sequence[Candidate], today: date, confidence: float, question: str) -> Answer:
+def compose(
+    query: Query, ranked: Sequence[Candidate], today: date, confidence: float, question: str
+) -> Answer:
     """The answer from candidates in ranker order (best first)."""
     body = _body(ranked)
     shown = {id(p.candidate) for p in body}
@@ -157,7 +159,9 @@ def _blocks(
     else:
         order = ("current", "planned", "past")
     headed = headed or (
-        sum(1 for name in groups if groups[name]) > 1 or bool(groups["planned"]) or (bool(groups["past"]) and not query.past)
+        sum(1 for name in groups if groups[name]) > 1
+        or bool(groups["planned"])
+        or (bool(groups["past"]) and not query.past)
     )
     blocks: list[AnswerBlock] = []
     for name in order:

@@ -174,7 +174,8 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
         if q.expected_fact
     ]
     early = [
-        bool(a.get("answered")) and contains_fact(answer_body(str(a.get("text", "")))[:EARLY_CHARS], q.expected_fact)
+        bool(a.get("answered"))
+        and contains_fact(answer_body(str(a.get("text", "")))[:EARLY_CHARS], q.expected_fact)
         for q, a in answerable
         if q.expected_fact
     ]

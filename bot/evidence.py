@@ -53,16 +53,67 @@ _DATE = re.compile(
 )
 _TIME_UNITS = frozenset(["dzien", "tydzien", "miesiac", "rok", "godzina"])
 _NUMERALS = frozenset(
-    "jeden dwa trzy cztery piec szesc siedem osiem dziewiec dziesiec jedenascie dwanascie trzynascie "
-    "czternascie pietnascie dwadziescia trzydziesci czterdziesci piecdziesiat szescdziesiat siedemdziesiat "
-    "dziewiecdziesiat sto dwiescie trzysta".split()
+    [
+        "jeden",
+        "dwa",
+        "trzy",
+        "cztery",
+        "piec",
+        "szesc",
+        "siedem",
+        "osiem",
+        "dziewiec",
+        "dziesiec",
+        "jedenascie",
+        "dwanascie",
+        "trzynascie",
+        "czternascie",
+        "pietnascie",
+        "dwadziescia",
+        "trzydziesci",
+        "czterdziesci",
+        "piecdziesiat",
+        "szescdziesiat",
+        "siedemdziesiat",
+        "dziewiecdziesiat",
+        "sto",
+        "dwiescie",
+        "trzysta",
+    ]
 )
 # Nouns that name who acts in administrative law (bodies, offices, officials): Polish
 # legal vocabulary in general, as lemmas.
 _BODY_LEMMAS = frozenset(
-    "organ osrodek kierownik wojt burmistrz prezydent starosta wojewoda marszalek minister sad rada kolegium "
-    "centrum dyrektor zespol pracownik komisja urzad gmina powiat samorzad sejmik prokurator policja "
-    "asystent koordynator kurator".split()
+    [
+        "organ",
+        "osrodek",
+        "kierownik",
+        "wojt",
+        "burmistrz",
+        "prezydent",
+        "starosta",
+        "wojewoda",
+        "marszalek",
+        "minister",
+        "sad",
+        "rada",
+        "kolegium",
+        "centrum",
+        "dyrektor",
+        "zespol",
+        "pracownik",
+        "komisja",
+        "urzad",
+        "gmina",
+        "powiat",
+        "samorzad",
+        "sejmik",
+        "prokurator",
+        "policja",
+        "asystent",
+        "koordynator",
+        "kurator",
+    ]
 )
 _NEGATED = re.compile(r"^\W*(?:\d+[a-z]?[.)]\s*)?(?:[^\s]+\s+){0,3}nie\b", re.IGNORECASE)
 
@@ -163,7 +214,10 @@ def unit_features(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
         return np.zeros((0, len(EVIDENCE_FEATURES)))
     qtokens = _query_tokens(query)
     unit_tokens = [_tokens(c.unit.text) for c in cands]
-    context_tokens = [set(_tokens(f"{c.unit.stem or ''} {c.hit.chunk.meta.title} {c.hit.chunk.anchor}")) | set(t) for c, t in zip(cands, unit_tokens)]
+    context_tokens = [
+        set(_tokens(f"{c.unit.stem or ''} {c.hit.chunk.meta.title} {c.hit.chunk.anchor}")) | set(t)
+        for c, t in zip(cands, unit_tokens, strict=False)
+    ]
     passage_tokens = {id(c.hit): set(_tokens(c.hit.chunk.embed_text or c.hit.chunk.text)) for c in cands}
     idf = _pool_idf(unit_tokens)
     bm25 = _bm25(qtokens, unit_tokens, idf)
@@ -176,7 +230,7 @@ def unit_features(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     best_score = max(c.hit.score for c in cands) or 1.0
     per_hit = Counter(id(c.hit) for c in cands)
     rows = []
-    for c, tokens, context, score in zip(cands, unit_tokens, context_tokens, bm25):
+    for c, tokens, context, score in zip(cands, unit_tokens, context_tokens, bm25, strict=False):
         tset = set(tokens)
         text = c.unit.text
         rows.append(
@@ -229,10 +283,20 @@ def gate_features(
     unit_cos = rows[:, col["unit_cos"]]
     top_hits = rows[:, col["passage_rank"]] <= 3
     type_cols = [col[f"asks_{name}"] for name in QUESTION_TYPES]
-    holds = {"amount": "has_amount", "duration": "has_duration", "date": "has_date", "body": "has_body", "list": "is_stem"}
-    wanted = [name for name in QUESTION_TYPES if rows[best, type_cols[QUESTION_TYPES.index(name)]] and name in holds]
+    holds = {
+        "amount": "has_amount",
+        "duration": "has_duration",
+        "date": "has_date",
+        "body": "has_body",
+        "list": "is_stem",
+    }
+    wanted = [
+        name for name in QUESTION_TYPES if rows[best, type_cols[QUESTION_TYPES.index(name)]] and name in holds
+    ]
     type_fit = float(any(rows[best, col[holds[name]]] for name in wanted)) if wanted else 0.5
-    years_unmatched = float(bool(query.years) and not any(_year_fit(c.hit, query.years) > 0 for c in cands[:30]))
+    years_unmatched = float(
+        bool(query.years) and not any(_year_fit(c.hit, query.years) > 0 for c in cands[:30])
+    )
     return [
         float(scores[best]),
         float(scores[best]) - second,

@@ -295,7 +295,9 @@ def _remember(chat_data: ChatData, question: str, result: Answer) -> str:
     store = chat_data.answers
     # Random, not a counter: after a restart an old button must not hit a new answer.
     key = secrets.token_hex(4)
-    store[key] = StoredAnswer(question, answer_to_text(result), result.citations, more=tuple(render.render_more(result)))
+    store[key] = StoredAnswer(
+        question, answer_to_text(result), result.citations, more=tuple(render.render_more(result))
+    )
     while len(store) > RECENT_ANSWERS:
         store.popitem(last=False)
     return key
@@ -354,7 +356,9 @@ async def on_feedback_button(update: Update, context: Context) -> None:
     if stored.rated:
         await deliver(lambda: query.answer(ALREADY_RATED), what="answerCallbackQuery")
         return
-    _chat_data(context).answers[key] = StoredAnswer(stored.question, stored.text, stored.citations, True, stored.more)
+    _chat_data(context).answers[key] = StoredAnswer(
+        stored.question, stored.text, stored.citations, True, stored.more
+    )
     sources = [f"{c.doc_id} {c.anchor}".strip() for c in stored.citations]
     chat_id = update.effective_chat.id if update.effective_chat else 0
     user_id = update.effective_user.id if update.effective_user else chat_id

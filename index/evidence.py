@@ -28,7 +28,9 @@ from index.sentences import sentences
 
 SENTENCE_VECTORS = "sentence_vectors.npz"
 # A piece that is only a unit label ("Artykuł 99 § 1.", "§ 2.") joins the next piece.
-_LABEL_ONLY = re.compile(r"^\s*(?:Art(?:ykuł|\.)?\s*\d+[a-z]*\.?)?\s*(?:§\s*\d+[a-z]*\.?)?\s*(?:\d+[a-z]?[.)])?\s*$")
+_LABEL_ONLY = re.compile(
+    r"^\s*(?:Art(?:ykuł|\.)?\s*\d+[a-z]*\.?)?\s*(?:§\s*\d+[a-z]*\.?)?\s*(?:\d+[a-z]?[.)])?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class PassageEmbedder(Protocol):
 
     dim: int
 
-    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
+    def encode_passages(
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray: ...
 
 
 @lru_cache(maxsize=8192)

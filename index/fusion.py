@@ -164,5 +164,5 @@ def learned_fuse(
     low, high = float(scores.min()), float(scores.max())
     scaled = (scores - low) / (high - low) if high > low else np.ones_like(scores)
     old_order = {doc_id: i for i, (doc_id, _) in enumerate(fuse(dense, lexical))}
-    ranked = sorted(zip(ids, scaled.tolist()), key=lambda item: (-item[1], old_order[item[0]]))
+    ranked = sorted(zip(ids, scaled.tolist(), strict=False), key=lambda item: (-item[1], old_order[item[0]]))
     return ranked

@@ -37,7 +37,9 @@ class RankModel:
             raise ModelFileError(f"Cannot read model {path}: {exc}") from exc
         names = tuple(self._booster.feature_name())
         if names != tuple(features):
-            raise ModelFileError(f"Model {path} was trained on features {names}, the code builds {tuple(features)}")
+            raise ModelFileError(
+                f"Model {path} was trained on features {names}, the code builds {tuple(features)}"
+            )
         self.path = path
         self.features = tuple(features)
 
@@ -75,7 +77,9 @@ class LogisticModel:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelFileError(f"Cannot read model {path}: {exc}") from exc
         if model.features != tuple(features):
-            raise ModelFileError(f"Model {path} was trained on {model.features}, the code builds {tuple(features)}")
+            raise ModelFileError(
+                f"Model {path} was trained on {model.features}, the code builds {tuple(features)}"
+            )
         return model
 
     def save(self, path: Path, **about: object) -> None:

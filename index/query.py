@@ -15,13 +15,12 @@ Both ``index.search`` and ``bot.answer`` read questions only through this module
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-
-import itertools
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -60,13 +59,25 @@ _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"\bile (?:dni|tygodni|miesiecy|lat|czasu)\b|\bw ile\b|\bpo ilu\b|\bjak dlugo\b|\bna jak dlugo\b|"
         r"\bw jakim terminie\b|\bjaki\w* (?:jest )?termin\w*|\bna jaki (?:okres|czas)\b|\bterminie?\b"
     ),
-    "amount": re.compile(r"\bile\b|\bilu\b|\bkwot\w*|\bwysokos\w*|\bwynosi\w*|\bprocent\w*|\blimit\w*|\bzl\b"),
-    "date": re.compile(r"\bkiedy\b|\bod kiedy\b|\bdo kiedy\b|\bdat[aey]\b|\bktorego dnia\b|\bw ktorym roku\b"),
-    "body": re.compile(r"\bkto\b|\bkogo\b|\bkomu\b|\bkim\b|\bktory organ\b|\bjaki organ\b|\bgdzie\b|\bdo kogo\b"),
-    "list": re.compile(r"\bjakie\b|\bjakich\b|\bwymien\w*|\brodzaj\w*|\bktore\b|\bco (?:obejmuje|zalicza|nalezy)"),
+    "amount": re.compile(
+        r"\bile\b|\bilu\b|\bkwot\w*|\bwysokos\w*|\bwynosi\w*|\bprocent\w*|\blimit\w*|\bzl\b"
+    ),
+    "date": re.compile(
+        r"\bkiedy\b|\bod kiedy\b|\bdo kiedy\b|\bdat[aey]\b|\bktorego dnia\b|\bw ktorym roku\b"
+    ),
+    "body": re.compile(
+        r"\bkto\b|\bkogo\b|\bkomu\b|\bkim\b|\bktory organ\b|\bjaki organ\b|\bgdzie\b|\bdo kogo\b"
+    ),
+    "list": re.compile(
+        r"\bjakie\b|\bjakich\b|\bwymien\w*|\brodzaj\w*|\bktore\b|\bco (?:obejmuje|zalicza|nalezy)"
+    ),
     "yesno": re.compile(r"^(?:a\s+)?czy\b"),
-    "procedure": re.compile(r"\bjak\b(?! dlugo)|\bw jaki sposob\b|\bprocedur\w*|\bco (?:zrobic|robic|trzeba)\b"),
-    "definition": re.compile(r"\bco to\b|\bczym jest\b|\bco oznacza\b|\bco znaczy\b|\bdefinicj\w*|\bco rozumie"),
+    "procedure": re.compile(
+        r"\bjak\b(?! dlugo)|\bw jaki sposob\b|\bprocedur\w*|\bco (?:zrobic|robic|trzeba)\b"
+    ),
+    "definition": re.compile(
+        r"\bco to\b|\bczym jest\b|\bco oznacza\b|\bco znaczy\b|\bdefinicj\w*|\bco rozumie"
+    ),
 }
 _CHANGES = re.compile(
     r"zmieni|zmian|od kiedy|planowan|projekt|nowelizac|nowe przepisy|reform|"
@@ -77,14 +88,116 @@ _PAST = re.compile(
     r"obowiazywal\w*|przed\s+(?:zmian|nowelizacj|reform)\w*)\b"
 )
 # A year, with the "r" of "roku" possibly glued on ("w 2008r"); "Dz.U. 2023 poz. 1" is no year asked about.
-_YEAR = re.compile(r"(?<![\d.])(?<!art\.\s)(?<!art\s)(?<!art\.)((?:19|20)\d\d)(?:\s?r\b\.?|\s?rok\w*)?(?![\d.]|\s*poz)", re.IGNORECASE)
+_YEAR = re.compile(
+    r"(?<![\d.])(?<!art\.\s)(?<!art\s)(?<!art\.)((?:19|20)\d\d)(?:\s?r\b\.?|\s?rok\w*)?(?![\d.]|\s*poz)",
+    re.IGNORECASE,
+)
 # Question words, pronouns and auxiliaries: they carry no topic (folded forms).
 STOPWORDS = frozenset(
-    "a aby albo ale bo by byc byl byla bylo co czy czyli dla do gdy gdzie i ich ile ilu im ja jak jaka jaki "
-    "jakie jakich jakim jakiej jakiego jako je jego jej jest jesli jezeli juz kiedy kto kogo komu kim ktora "
-    "ktore ktory ktorych ktorej ktorym ma maja mam mamy mi mnie moze mozna musi my na nad nalezy nam nas nie "
-    "niz no o od oraz po pod przez przy sa sie sobie ta tak tam te tego tej ten to trzeba tu tylko tym u w we "
-    "wg wiec z za ze zeby czym czego prosze".split()
+    [
+        "a",
+        "aby",
+        "albo",
+        "ale",
+        "bo",
+        "by",
+        "byc",
+        "byl",
+        "byla",
+        "bylo",
+        "co",
+        "czy",
+        "czyli",
+        "dla",
+        "do",
+        "gdy",
+        "gdzie",
+        "i",
+        "ich",
+        "ile",
+        "ilu",
+        "im",
+        "ja",
+        "jak",
+        "jaka",
+        "jaki",
+        "jakie",
+        "jakich",
+        "jakim",
+        "jakiej",
+        "jakiego",
+        "jako",
+        "je",
+        "jego",
+        "jej",
+        "jest",
+        "jesli",
+        "jezeli",
+        "juz",
+        "kiedy",
+        "kto",
+        "kogo",
+        "komu",
+        "kim",
+        "ktora",
+        "ktore",
+        "ktory",
+        "ktorych",
+        "ktorej",
+        "ktorym",
+        "ma",
+        "maja",
+        "mam",
+        "mamy",
+        "mi",
+        "mnie",
+        "moze",
+        "mozna",
+        "musi",
+        "my",
+        "na",
+        "nad",
+        "nalezy",
+        "nam",
+        "nas",
+        "nie",
+        "niz",
+        "no",
+        "o",
+        "od",
+        "oraz",
+        "po",
+        "pod",
+        "przez",
+        "przy",
+        "sa",
+        "sie",
+        "sobie",
+        "ta",
+        "tak",
+        "tam",
+        "te",
+        "tego",
+        "tej",
+        "ten",
+        "to",
+        "trzeba",
+        "tu",
+        "tylko",
+        "tym",
+        "u",
+        "w",
+        "we",
+        "wg",
+        "wiec",
+        "z",
+        "za",
+        "ze",
+        "zeby",
+        "czym",
+        "czego",
+        "prosze",
+    ]
 )
 _FOLLOW_UP_START = re.compile(r"^(?:a|i|to|oraz|no a)\b")
 _DEMONSTRATIVE = re.compile(r"\b(?:tej|tego|tym|tamtej|tamtego|ten|ta)\b")
@@ -191,8 +304,12 @@ class Vocabulary:
 
     @lru_cache(maxsize=20_000)  # noqa: B019 (one vocabulary per index version; bounded)
     def _nearest(self, word: str, limit: int) -> str:
-        choices = [f for n in range(len(word) - limit, len(word) + limit + 1) for f in self._by_length.get(n, ())]
-        found = process.extract(word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=3)
+        choices = [
+            f for n in range(len(word) - limit, len(word) + limit + 1) for f in self._by_length.get(n, ())
+        ]
+        found = process.extract(
+            word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=3
+        )
         if not found:
             return word
         best = min(score for _, score, _ in found)
@@ -258,9 +375,7 @@ def _corrected(text: str, vocabulary: Vocabulary | None) -> str:
 
 def content_lemmas(text: str, stopwords: Collection[str] = STOPWORDS) -> frozenset[str]:
     """Folded forms and marked lemmas of the content words of ``text`` (for overlap features)."""
-    return frozenset(
-        t for w in words(text) if fold_diacritics(w) not in stopwords for t in word_tokens(w)
-    )
+    return frozenset(t for w in words(text) if fold_diacritics(w) not in stopwords for t in word_tokens(w))
 
 
 # ---------------------------------------------------------------- Morfeusz with Polish letters restored

@@ -193,7 +193,9 @@ class Searcher:
                 lexical_rank=lexical_rank.get(row),
                 unit_boost=row in boosted,
                 dense_score=float(cosine),
-                unit_cosines=None if units is None else tuple(units.cosines(chunk_units(chunks[row]), query_vector[0])),
+                unit_cosines=None
+                if units is None
+                else tuple(units.cosines(chunk_units(chunks[row]), query_vector[0])),
             )
             for (score, row), cosine in zip(picked, cosines, strict=True)
         ]
@@ -214,8 +216,10 @@ class Searcher:
         missing = sorted({r for r, _ in lexical} - {r for r, _ in dense})
         if missing:
             extra = self.loaded.vectors.vectors_at(missing) @ query_vector
-            cosines.update({str(r): float(c) for r, c in zip(missing, extra)})
-        return fusion.learned_fuse(dense_ids, lexical_ids, cosines, len(words(query.search_text)), self._fusion_model)
+            cosines.update({str(r): float(c) for r, c in zip(missing, extra, strict=False)})
+        return fusion.learned_fuse(
+            dense_ids, lexical_ids, cosines, len(words(query.search_text)), self._fusion_model
+        )
 
     def _closest(self, rows: set[int], fused: dict[int, float], query_vector: np.ndarray) -> set[int]:
         """``UNIT_BOOST_LIMIT`` of ``rows``: those in ``fused`` by score, then the nearest by cosine."""

@@ -40,10 +40,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from bot.evaluation import (
     EARLY_CHARS,
     HALVES,
-    answer_body,
     DevQuestion,
     anchor_holds,
     anchor_precision,
+    answer_body,
     citation_precision,
     cites_expected,
     contains_fact,
@@ -193,7 +193,9 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         reply = answer_to_json(result)
         # The JSON form names chunks only; scoring the expected document needs doc ids.
         cited_list = reply["citations"] if isinstance(reply["citations"], list) else []
-        for cited, citation in zip(cited_list, result.citations, strict=True):
+        by_number = {citation.n: citation for citation in result.citations}
+        for cited in cited_list:
+            citation = by_number[cited["n"]]
             cited.setdefault("doc_id", citation.doc_id)
         pairs.append((question, reply))
         rows.append(_question_row(question, reply))
@@ -325,8 +327,9 @@ def _evidence(args: argparse.Namespace, embedder: Any) -> tuple[dict, str]:
 def _table(record: dict[str, Any]) -> str:
     if "evidence" in record:
         lines = [
-            f"answer-sentence accuracy@1, {record['dataset']} / {record['split']}: {record['queries']} queries "
-            f"({record['reachable']} with the gold unit among the candidates of the top {record['depth']} passages)",
+            f"answer-sentence accuracy@1, {record['dataset']} / {record['split']}: "
+            f"{record['queries']} queries ({record['reachable']} with the gold unit among "
+            f"the candidates of the top {record['depth']} passages)",
             "",
             "| system | acc@1 (all) | acc@1 (reachable) |",
             "|---|---|---|",

@@ -93,7 +93,6 @@ def lqad_queries(folder: Path, split: str) -> list[dict[str, Any]]:
 
 def lqad_index(folder: Path, embedder: Any, cache_dir: Path) -> LoadedIndex:
     """The LQAD-PL corpus as an in-memory index with unit vectors (vectors cached on disk)."""
-    from index.build import build_in_memory
 
     corpus = ev._read_jsonl(folder / "lqad_pl_retrieval_corpus.jsonl")
     chunks = [ev.passage_chunk(p["id"], p["act_title"], p["text"], i) for i, p in enumerate(corpus)]
@@ -104,7 +103,9 @@ def cached_index(chunks: Sequence[Chunk], embedder: Any, cache_dir: Path, key: s
     """``build_in_memory`` with passage and unit vectors cached under ``cache_dir``."""
     from index.build import build_in_memory
 
-    cached = ev.CachedPassageEmbedder(embedder, ev.CachedPassageEmbedder.file_for(cache_dir, embedder.model_id, key))
+    cached = ev.CachedPassageEmbedder(
+        embedder, ev.CachedPassageEmbedder.file_for(cache_dir, embedder.model_id, key)
+    )
     loaded = build_in_memory(chunks, cached)
     cached.save()
     return loaded
@@ -124,7 +125,9 @@ def relevant_chunks(question: DevQuestion, chunks: Sequence[Chunk]) -> frozenset
     if not question.expected_doc:
         return frozenset()
     return frozenset(
-        c.id for c in chunks if c.doc_id == question.expected_doc and anchor_matches(c.anchor, question.expected_anchor)
+        c.id
+        for c in chunks
+        if c.doc_id == question.expected_doc and anchor_matches(c.anchor, question.expected_anchor)
     )
 
 
@@ -138,18 +141,25 @@ def dev_split(folder: Path, half: str) -> tuple[list[DevQuestion], dict[str, Dev
 # ---------------------------------------------------------------- fusion
 
 
-def fusion_group(loaded: LoadedIndex, embedder: Any, query: Query, relevant: frozenset[str], qid: str) -> Group:
+def fusion_group(
+    loaded: LoadedIndex, embedder: Any, query: Query, relevant: frozenset[str], qid: str
+) -> Group:
     """Fusion features of one query's dense ∪ BM25 candidates, labelled by relevance."""
     depth = min(len(loaded.chunks), fusion.CANDIDATES)
     text = query.search_text
     vector = embedder.encode_queries([text]).astype(np.float32)[0]
     scores, rows = loaded.vectors.search(vector[None, :], depth)
-    dense = [(str(int(r)), float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+    dense = [(str(int(r)), float(s)) for s, r in zip(scores[0], rows[0], strict=False) if r >= 0]
     lexical = [(str(r), s) for r, s in loaded.lexical.search(text, depth)]
     cos = {r: s for r, s in dense}
     missing = sorted({int(r) for r, _ in lexical} - {int(r) for r, _ in dense})
     if missing:
-        cos.update({str(r): float(c) for r, c in zip(missing, loaded.vectors.vectors_at(missing) @ vector)})
+        cos.update(
+            {
+                str(r): float(c)
+                for r, c in zip(missing, loaded.vectors.vectors_at(missing) @ vector, strict=False)
+            }
+        )
     ids, feats = fusion.fusion_features(dense, lexical, cos, len(words(text)))
     labels = [int(loaded.chunks[int(i)].id in relevant) for i in ids]
     return Group(qid, feats, labels)
@@ -260,7 +270,7 @@ def select(
     for params in grid:
         model = train_ranker(train, features, params, seed, path)
         score = metric(model.score, dev)
-        log.warning("%s %s: dev %.4f", name, params, score)
+        log.info("%s %s: dev %.4f", name, params, score)
         if best is None or score > best[0] + 1e-9:
             best = (score, params)
     assert best is not None
@@ -290,11 +300,11 @@ def fit_gate(rows: np.ndarray, labels: np.ndarray, tune_positive: np.ndarray, se
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     probabilities = cross_val_predict(model, z, labels, cv=folds, method="predict_proba")[:, 1]
     positives = np.sort(probabilities[tune_positive])
-    allowed = int(math.floor(MAX_FALSE_REFUSALS * len(positives)))
+    allowed = math.floor(MAX_FALSE_REFUSALS * len(positives))
     threshold = float(positives[allowed]) - 1e-6 if len(positives) else 0.5
     model.fit(z, labels)
     negatives = probabilities[labels == 0]
-    log.warning(
+    log.info(
         "gate: threshold %.4f, cross-validated: tune answered %.3f, negatives refused %.3f",
         threshold,
         float(np.mean(probabilities[tune_positive] >= threshold)),
@@ -316,19 +326,17 @@ def fit_gate(rows: np.ndarray, labels: np.ndarray, tune_positive: np.ndarray, se
 FUSION_GRID = [
     {"rounds": 150, "num_leaves": 7},
     {"rounds": 300, "num_leaves": 15},
-    {"rounds": 300, "num_leaves": 31},
 ]
 EVIDENCE_GRID = [
     {"rounds": 150, "num_leaves": 7},
     {"rounds": 300, "num_leaves": 15},
-    {"rounds": 500, "num_leaves": 31},
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", force=True)
     random.seed(args.seed)
     from index.embedder import load_embedder
     from index.settings import IndexSettings
@@ -349,8 +357,6 @@ def main(argv: list[str] | None = None) -> int:
     kchunks = knowledge_chunks(args.knowledge)
     knowledge = cached_index(kchunks, embedder, args.cache_dir, "knowledge")
     tune, by_id = dev_split(args.questions, "tune")
-    by_chunk = {c.id: c for c in kchunks}
-    del by_chunk
 
     # 1. Fusion: LQAD-PL train + tune questions; selected on LQAD-PL dev.
     plain = Searcher(lqad, embedder, fusion_model=None)
@@ -358,7 +364,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def lqad_fusion(rows: Sequence[dict[str, Any]]) -> list[Group]:
         return [
-            fusion_group(lqad, embedder, plain.read(q["question"], today=TODAY), frozenset(q["relevant_passage_ids"]), q["id"])
+            fusion_group(
+                lqad,
+                embedder,
+                plain.read(q["question"], today=TODAY),
+                frozenset(q["relevant_passage_ids"]),
+                q["id"],
+            )
             for q in rows
         ]
 
@@ -372,9 +384,21 @@ def main(argv: list[str] | None = None) -> int:
     fusion_dev = lqad_fusion(dev_rows)
     baseline = ndcg_at_10(lambda r: r[:, fusion.FUSION_FEATURES.index("minmax_fused")], fusion_dev)
     params, score = select(
-        "fusion", fusion_train, fusion_dev, fusion.FUSION_FEATURES, FUSION_GRID, ndcg_at_10, args.seed, fusion_file
+        "fusion",
+        fusion_train,
+        fusion_dev,
+        fusion.FUSION_FEATURES,
+        FUSION_GRID,
+        ndcg_at_10,
+        args.seed,
+        fusion_file,
     )
-    log.warning("fusion: chose %s, LQAD-PL dev nDCG@10 over candidates %.4f (hand fusion %.4f)", params, score, baseline)
+    log.info(
+        "fusion: chose %s, LQAD-PL dev nDCG@10 over candidates %.4f (hand fusion %.4f)",
+        params,
+        score,
+        baseline,
+    )
 
     # 2. Evidence ranker, over the passages the learned fusion finds.
     lsearch = Searcher(lqad, embedder, fusion_model=fusion_file)
@@ -384,15 +408,26 @@ def main(argv: list[str] | None = None) -> int:
         return [Group(qid, unit_features(query, cands), labels) for qid, (query, cands, labels) in items]
 
     evidence_train = groups_of([(q["id"], lqad_evidence(lsearch, q)) for q in train_rows])
-    tune_groups = groups_of([(q.id, dev_evidence(ksearch, q, by_id)) for q in tune if q.answerable and q.expected_fact])
+    tune_groups = groups_of(
+        [(q.id, dev_evidence(ksearch, q, by_id)) for q in tune if q.answerable and q.expected_fact]
+    )
     evidence_train += [g for g in tune_groups for _ in range(TUNE_REPEAT)]
     evidence_dev = groups_of([(q["id"], lqad_evidence(lsearch, q)) for q in dev_rows])
     cos_col = EVIDENCE_FEATURES.index("unit_cos")
     plain_cos = accuracy_at_1(lambda r: np.nan_to_num(r[:, cos_col], nan=-1.0), evidence_dev)
     params, score = select(
-        "evidence", evidence_train, evidence_dev, EVIDENCE_FEATURES, EVIDENCE_GRID, accuracy_at_1, args.seed, evidence_file
+        "evidence",
+        evidence_train,
+        evidence_dev,
+        EVIDENCE_FEATURES,
+        EVIDENCE_GRID,
+        accuracy_at_1,
+        args.seed,
+        evidence_file,
     )
-    log.warning("evidence: chose %s, LQAD-PL dev accuracy@1 %.4f (plain e5 cosine %.4f)", params, score, plain_cos)
+    log.info(
+        "evidence: chose %s, LQAD-PL dev accuracy@1 %.4f (plain e5 cosine %.4f)", params, score, plain_cos
+    )
 
     # 3. Refusal gate, every question searched in the knowledge base.
     from bot.ranking import rank_evidence
@@ -411,14 +446,16 @@ def main(argv: list[str] | None = None) -> int:
         tune_flags.append(q.answerable)
     offtopic = load_dev_questions(args.offtopic) if args.offtopic.is_dir() else []
     if not offtopic:
-        log.warning("no off-topic training questions in %s", args.offtopic)
+        log.info("no off-topic training questions in %s", args.offtopic)
     for q in offtopic:
         rows.append(gate_example(q.question))
         labels.append(0)
         tune_flags.append(False)
     kpa = [q for q in train_rows if KPA in q["act_title"].lower()]
     other = [q for q in train_rows if KPA not in q["act_title"].lower()]
-    other = random.Random(args.seed).sample(other, min(len(other), LQAD_NEGATIVES // (4 if args.quick else 1)))
+    other = random.Random(args.seed).sample(
+        other, min(len(other), LQAD_NEGATIVES // (4 if args.quick else 1))
+    )
     for q, label in [(q, 1) for q in kpa] + [(q, 0) for q in other]:
         rows.append(gate_example(q["question"]))
         labels.append(label)
@@ -434,14 +471,16 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
         },
     )
-    log.warning("wrote %s, %s, %s", fusion_file, evidence_file, refusal_file)
+    log.info("wrote %s, %s, %s", fusion_file, evidence_file, refusal_file)
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--quick", action="store_true", help="a small run (200 LQAD-PL train questions), for tests")
+    parser.add_argument(
+        "--quick", action="store_true", help="a small run (200 LQAD-PL train questions), for tests"
+    )
     parser.add_argument("--lqad-dir", type=Path, default=LQAD_DIR)
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--questions", type=Path, default=QUESTIONS_DIR)

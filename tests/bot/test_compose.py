@@ -13,12 +13,16 @@ from index.records import Chunk, DocumentMeta, Hit
 
 TODAY = date(2025, 6, 1)
 IN_FORCE = DocumentMeta(
-    title="Ustawa o pomocy społecznej", kind="statute", status="in_force", source_url="https://example.org/ups"
+    title="Ustawa o pomocy społecznej",
+    kind="statute",
+    status="in_force",
+    source_url="https://example.org/ups",
 )
-DRAFT = DocumentMeta(title="Projekt UD315", kind="draft", status="draft", source_url="", extra={"draft_id": "UD315"})
-ART7 = (
-    "Art. 7. Pomocy społecznej udziela się osobom i rodzinom w szczególności z powodu:\n"
-    + "\n".join(f"{i}) powodu numer {i};" for i in range(1, 16))
+DRAFT = DocumentMeta(
+    title="Projekt UD315", kind="draft", status="draft", source_url="", extra={"draft_id": "UD315"}
+)
+ART7 = "Art. 7. Pomocy społecznej udziela się osobom i rodzinom w szczególności z powodu:\n" + "\n".join(
+    f"{i}) powodu numer {i};" for i in range(1, 16)
 )
 
 
@@ -63,7 +67,9 @@ def test_at_most_two_supporting_units_and_the_rest_behind_more() -> None:
     result = compose(read_query("ile wynosi zasiłek stały"), pool, TODAY, 0.9, "q")
     lines = [s.text for b in result.blocks for s in b.sentences]
     assert len(lines) == 1 + MAX_SUPPORT and lines[0] == texts[0]
-    assert result.more and "Więcej" in [label for row in answer_buttons(result, "abcd1234") for label, _ in row]
+    assert result.more and "Więcej" in [
+        label for row in answer_buttons(result, "abcd1234") for label, _ in row
+    ]
     assert render_more(result)
     # The default text cites only what it shows; --full shows and cites the rest too.
     shown = answer_to_json(result)

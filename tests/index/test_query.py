@@ -36,7 +36,12 @@ def test_one_year_reader(text: str, years: set[int]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "past"),
-    [("ile było wcześniej", True), ("kryterium w 2019", True), ("kryterium w 2025", False), ("ile wynosi", False)],
+    [
+        ("ile było wcześniej", True),
+        ("kryterium w 2019", True),
+        ("kryterium w 2025", False),
+        ("ile wynosi", False),
+    ],
 )
 def test_past_questions(text: str, past: bool) -> None:
     assert asks_about_past(text, TODAY) is past

@@ -1,0 +1,78 @@
+"""The committed model files load without any training data, and training is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES
+from bot.ranking import EVIDENCE_MODEL, REFUSAL_MODEL, refusal_model
+from index.fusion import FUSION_FEATURES, MODEL_FILE
+from index.learned import LogisticModel, ModelFileError, RankModel, load_ranker
+from scripts.train_answerer import Group, accuracy_at_1, fit_gate, train_ranker
+
+
+@pytest.mark.parametrize(
+    ("path", "features"), [(EVIDENCE_MODEL, EVIDENCE_FEATURES), (MODEL_FILE, FUSION_FEATURES)]
+)
+def test_shipped_rankers_load_and_score_rows_with_missing_values(
+    path: Path, features: tuple[str, ...]
+) -> None:
+    model = load_ranker(path, features)
+    rows = np.random.default_rng(0).normal(size=(5, len(features)))
+    rows[0, 0] = np.nan
+    scores = model.score(rows)
+    assert scores.shape == (5,) and np.all(np.isfinite(scores))
+    assert path.stat().st_size < 3_000_000  # small enough to commit
+
+
+def test_shipped_gate_loads_with_its_threshold() -> None:
+    gate = refusal_model()
+    assert gate.features == GATE_FEATURES and 0.0 < gate.threshold < 1.0
+    assert 0.0 <= gate.probability([float("nan")] * len(GATE_FEATURES)) <= 1.0
+
+
+def test_a_model_of_other_features_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError):
+        RankModel(EVIDENCE_MODEL, ("something", "else"))
+    with pytest.raises(ModelFileError):
+        LogisticModel.load(REFUSAL_MODEL, ("x",))
+    with pytest.raises(ModelFileError):
+        load_ranker(tmp_path / "missing.txt", FUSION_FEATURES)
+
+
+def synthetic_groups(seed: int, n: int = 60) -> list[Group]:
+    """Groups where feature 0 (with noise) tells the positive: learnable, and fast."""
+    rng = np.random.default_rng(seed)
+    groups = []
+    for g in range(n):
+        rows = rng.normal(size=(8, len(FUSION_FEATURES)))
+        labels = [0] * 8
+        best = int(rng.integers(8))
+        rows[best, 0] += 3.0
+        labels[best] = 1
+        groups.append(Group(str(g), rows, labels))
+    return groups
+
+
+def test_training_is_deterministic_given_the_seed(tmp_path: Path) -> None:
+    train, dev = synthetic_groups(1), synthetic_groups(2, 30)
+    params = {"rounds": 30, "num_leaves": 7}
+    first = train_ranker(train, FUSION_FEATURES, params, 13, tmp_path / "a.txt")
+    second = train_ranker(train, FUSION_FEATURES, params, 13, tmp_path / "b.txt")
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+    assert accuracy_at_1(first.score, dev) > 0.8 and accuracy_at_1(second.score, dev) > 0.8
+
+
+def test_gate_threshold_keeps_false_refusals_of_tune_questions_at_three_percent() -> None:
+    rng = np.random.default_rng(3)
+    positives = rng.normal(1.0, 1.0, size=(100, len(GATE_FEATURES)))
+    negatives = rng.normal(-1.0, 1.0, size=(100, len(GATE_FEATURES)))
+    rows = np.vstack([positives, negatives])
+    labels = np.array([1] * 100 + [0] * 100)
+    gate = fit_gate(rows, labels, labels.astype(bool), seed=13)
+    answered = [gate.probability(row.tolist()) >= gate.threshold for row in positives]
+    assert sum(answered) >= 95  # cross-validated threshold: ~3 % refused, in-sample a little less
+    assert fit_gate(rows, labels, labels.astype(bool), seed=13) == gate

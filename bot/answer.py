@@ -21,7 +21,7 @@ from typing import Protocol
 from bot.compose import compose
 from bot.evidence import candidates
 from bot.ranking import answerable as gate_probability
-from bot.ranking import rank_evidence, refusal_model
+from bot.ranking import rank_evidence, refusal_threshold
 from bot.records import Answer
 from index.query import Query, is_follow_up, read_query
 from index.records import Hit
@@ -77,7 +77,7 @@ def answer(
     ranked = rank_evidence(query, candidates(hits, today))
     probability = gate_probability(query, ranked)
     extra["answerable"] = round(probability, 4)
-    if probability < refusal_model().threshold:
+    if probability < refusal_threshold():
         result = _no_answer(question, hits, extra, probability)
     else:
         order = [ranked.candidates[i] for i in ranked.order()]

@@ -1,8 +1,9 @@
 """The learned answer models: the evidence ranker and the refusal gate.
 
 Both are small files in ``bot/models/`` written by ``scripts/train_answerer.py``
-(LightGBM LambdaRank over ``EVIDENCE_FEATURES``; logistic regression over
-``GATE_FEATURES`` with the decision threshold picked on the training questions).
+(LightGBM LambdaRank over ``EVIDENCE_FEATURES``; a LightGBM classifier over
+``GATE_FEATURES`` whose decision threshold, picked on cross-validated
+probabilities of the training questions, sits in ``refusal.json``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, gate_features, unit_features
-from index.learned import LogisticModel, load_ranker
+from index.learned import Threshold, load_ranker
 from index.query import Query
 
 MODELS = Path(__file__).parent / "models"
 EVIDENCE_MODEL = MODELS / "evidence.txt"
-REFUSAL_MODEL = MODELS / "refusal.json"
+REFUSAL_MODEL = MODELS / "refusal.txt"
+REFUSAL_THRESHOLD = MODELS / "refusal.json"
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,9 @@ def rank_evidence(query: Query, cands: Sequence[Candidate], model: Path = EVIDEN
 
 
 @lru_cache(maxsize=4)
-def refusal_model(path: Path = REFUSAL_MODEL) -> LogisticModel:
-    """The refusal gate, loaded once per process."""
-    return LogisticModel.load(path, GATE_FEATURES)
+def refusal_threshold(path: Path = REFUSAL_THRESHOLD) -> float:
+    """The gate's probability threshold: below it the question is refused."""
+    return Threshold.load(path).threshold
 
 
 def gate_row(query: Query, ranked: Ranked) -> list[float]:
@@ -59,7 +61,8 @@ def gate_row(query: Query, ranked: Ranked) -> list[float]:
 
 
 def answerable(query: Query, ranked: Ranked, path: Path = REFUSAL_MODEL) -> float:
-    """P(the evidence answers the question), as calibrated by the gate; 0 without candidates."""
+    """P(the evidence answers the question) by the gate; 0 without candidates."""
     if not ranked.candidates:
         return 0.0
-    return refusal_model(path).probability(gate_row(query, ranked))
+    row = np.array([gate_row(query, ranked)], dtype=np.float64)
+    return float(load_ranker(path, GATE_FEATURES).score(row)[0])

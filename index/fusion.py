@@ -3,8 +3,8 @@
 Search uses ``learned_fuse``: a LightGBM LambdaRank model (``index/models/fusion.txt``,
 trained by ``scripts/train_answerer.py`` on LQAD-PL train and the tune half of
 the development questions, selected on LQAD-PL dev) scores each candidate from
-general features of both retrievers (``fusion_features``). Its scores are
-rescaled to [0, 1] per query, the scale search's boosts and shifts are set for.
+general features of both retrievers (``fusion_features``). It decides the
+order; the scores keep the [0, 1] scale search's boosts and shifts are set for.
 
 The hand-weighted fusions stay as baselines for ``scripts/eval.py``:
 ``weighted_rrf`` (rank-based) and ``fuse`` (min-max score combination). Their constants
@@ -153,16 +153,18 @@ def learned_fuse(
     query_words: int,
     model_file: Path = MODEL_FILE,
 ) -> list[tuple[str, float]]:
-    """(id, score in [0, 1]) best first, scored by the learned fusion model.
+    """(id, score in [0, 1]) best first, ordered by the learned fusion model.
 
-    Ties (equal model scores) keep the order of ``fuse``, the hand-weighted fusion.
+    The model decides the order; the scores are those of the hand-weighted
+    ``fuse`` at the same ranks (its sorted scores handed down the new order), so
+    the gaps between neighbours keep the scale search's unit boost and status
+    and year shifts were set for. Ties keep ``fuse``'s order.
     """
     ids, rows = fusion_features(dense, lexical, cosines, query_words)
     if not ids:
         return []
     scores = load_ranker(model_file, FUSION_FEATURES).score(rows)
-    low, high = float(scores.min()), float(scores.max())
-    scaled = (scores - low) / (high - low) if high > low else np.ones_like(scores)
-    old_order = {doc_id: i for i, (doc_id, _) in enumerate(fuse(dense, lexical))}
-    ranked = sorted(zip(ids, scaled.tolist(), strict=False), key=lambda item: (-item[1], old_order[item[0]]))
-    return ranked
+    old = fuse(dense, lexical)
+    old_order = {doc_id: i for i, (doc_id, _) in enumerate(old)}
+    ranked = sorted(zip(ids, scores.tolist(), strict=True), key=lambda item: (-item[1], old_order[item[0]]))
+    return [(doc_id, value) for (doc_id, _), (_, value) in zip(ranked, old, strict=True)]

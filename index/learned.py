@@ -1,4 +1,4 @@
-"""Small learned models shipped with the code: LightGBM rankers and logistic classifiers.
+"""Small learned models shipped with the code: LightGBM rankers and classifiers.
 
 Each model is one text file under ``models/`` (``index/models`` for search,
 ``bot/models`` for answers), written by ``scripts/train_answerer.py`` from the
@@ -10,7 +10,6 @@ tuples next to each feature function), and a mismatch fails at load time.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,7 +25,8 @@ class ModelFileError(PomocnikError):
 
 
 class RankModel:
-    """A LightGBM ranker (LambdaRank) read from its text file; higher score = better."""
+    """A LightGBM model read from its text file: a ranker (higher = better) or a binary classifier
+    (the score is the probability of the positive class)."""
 
     def __init__(self, path: Path, features: Sequence[str]) -> None:
         import lightgbm  # imported here: only processes that rank need it
@@ -51,57 +51,25 @@ class RankModel:
 
 
 @dataclass(frozen=True)
-class LogisticModel:
-    """A logistic classifier as JSON: feature names, means/scales, weights, bias and a threshold."""
+class Threshold:
+    """A classifier's decision threshold with its provenance (a small JSON file beside the model)."""
 
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    weights: tuple[float, ...]
-    bias: float
     threshold: float  # probability at or above which the positive class is decided
+    about: dict[str, object]
 
     @classmethod
-    def load(cls, path: Path, features: Sequence[str]) -> LogisticModel:
-        """Read a model written by ``save``; raises ``ModelFileError`` on any mismatch."""
+    def load(cls, path: Path) -> Threshold:
+        """Read a threshold written by ``save``; raises ``ModelFileError`` when unreadable."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            model = cls(
-                tuple(raw["features"]),
-                tuple(raw["mean"]),
-                tuple(raw["scale"]),
-                tuple(raw["weights"]),
-                float(raw["bias"]),
-                float(raw["threshold"]),
-            )
+            return cls(float(raw.pop("threshold")), raw)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelFileError(f"Cannot read model {path}: {exc}") from exc
-        if model.features != tuple(features):
-            raise ModelFileError(
-                f"Model {path} was trained on {model.features}, the code builds {tuple(features)}"
-            )
-        return model
+            raise ModelFileError(f"Cannot read {path}: {exc}") from exc
 
-    def save(self, path: Path, **about: object) -> None:
-        """Write the model as indented JSON (``about``: provenance, figures)."""
-        data = {
-            "features": list(self.features),
-            "mean": [round(v, 8) for v in self.mean],
-            "scale": [round(v, 8) for v in self.scale],
-            "weights": [round(v, 8) for v in self.weights],
-            "bias": round(self.bias, 8),
-            "threshold": round(self.threshold, 6),
-            **about,
-        }
+    def save(self, path: Path) -> None:
+        """Write the threshold and its provenance as indented JSON."""
+        data = {"threshold": round(self.threshold, 6), **self.about}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
-    def probability(self, row: Sequence[float]) -> float:
-        """P(positive) for one row; a missing (NaN) feature counts as its training mean."""
-        z = self.bias
-        for value, mean, scale, weight in zip(row, self.mean, self.scale, self.weights, strict=True):
-            x = 0.0 if value is None or math.isnan(value) else (value - mean) / scale
-            z += weight * x
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @lru_cache(maxsize=8)

@@ -132,7 +132,7 @@ def _retrieval(
         embedder, ev.CachedPassageEmbedder.file_for(args.cache_dir, embedder.model_id, cache_key)
     )
     started = time.perf_counter()
-    loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size)
+    loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size, sentences=False)
     cached.save()
     log.info(
         "Index of %d passages in %.1f s (%d embedded, %d cached)",

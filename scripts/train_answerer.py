@@ -5,7 +5,8 @@
 Writes (all committed; loading them never needs the data):
 - ``index/models/fusion.txt``   LightGBM LambdaRank: passage fusion of dense and BM25 candidates;
 - ``bot/models/evidence.txt``   LightGBM LambdaRank: which evidence unit answers;
-- ``bot/models/refusal.json``   logistic regression: answer or refuse, with its threshold.
+- ``bot/models/refusal.txt``    LightGBM classifier: answer or refuse;
+- ``bot/models/refusal.json``   its threshold (Youden's J on cross-validated probabilities).
 
 Data (strict discipline):
 - LQAD-PL **train** (read from ../shared/sources/eval/lqad_pl at run time) for fusion and
@@ -51,7 +52,7 @@ from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, candidates
 from bot.ranking import Ranked, gate_row  # noqa: E402
 from index import evaluation as ev  # noqa: E402
 from index import fusion  # noqa: E402
-from index.learned import LogisticModel, RankModel  # noqa: E402
+from index.learned import RankModel, Threshold  # noqa: E402
 from index.legal_units import anchor_matches  # noqa: E402
 from index.polish import words  # noqa: E402
 from index.query import Query  # noqa: E402
@@ -281,42 +282,50 @@ def select(
 # ---------------------------------------------------------------- refusal gate
 
 
-def fit_gate(rows: np.ndarray, labels: np.ndarray, tune_positive: np.ndarray, seed: int) -> LogisticModel:
-    """Logistic regression on standardised gate features; threshold from cross-validated probabilities.
+GATE_PARAMS = {"n_estimators": 200, "num_leaves": 7, "learning_rate": 0.05, "min_child_samples": 20}
 
-    The threshold is the highest probability that still answers all but
-    ``MAX_FALSE_REFUSALS`` of the tune half's answerable questions, so refusing
-    stays rare for the questions users type; everything below it is refused.
+
+def fit_gate(
+    rows: np.ndarray, labels: np.ndarray, tune_positive: np.ndarray, seed: int, path: Path
+) -> Threshold:
+    """A LightGBM classifier (saved to ``path``) and its threshold from cross-validated probabilities.
+
+    The threshold maximises Youden's J between the tune half's answerable questions
+    and every negative: the share answered plus the share refused, minus one.
+    Both errors count alike; no figure of any evaluation set is looked at.
     """
-    from sklearn.linear_model import LogisticRegression
+    import lightgbm
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    x = np.nan_to_num(rows, nan=0.0)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = (x - mean) / scale
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed)
+    def classifier() -> Any:
+        return lightgbm.LGBMClassifier(
+            **GATE_PARAMS,
+            class_weight="balanced",
+            random_state=seed,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=1,
+            verbose=-1,
+        )
+
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    probabilities = cross_val_predict(model, z, labels, cv=folds, method="predict_proba")[:, 1]
-    positives = np.sort(probabilities[tune_positive])
-    allowed = math.floor(MAX_FALSE_REFUSALS * len(positives))
-    threshold = float(positives[allowed]) - 1e-6 if len(positives) else 0.5
-    model.fit(z, labels)
-    negatives = probabilities[labels == 0]
+    probabilities = cross_val_predict(classifier(), rows, labels, cv=folds, method="predict_proba")[:, 1]
+    positives, negatives = probabilities[tune_positive], probabilities[labels == 0]
+    candidates_ = np.unique(probabilities)
+    scores = [np.mean(positives >= t) + np.mean(negatives < t) - 1 for t in candidates_]
+    threshold = float(candidates_[int(np.argmax(scores))])
+    model = classifier().fit(rows, labels, feature_name=list(GATE_FEATURES))
+    model.booster_.save_model(str(path))
+    answered, refused = float(np.mean(positives >= threshold)), float(np.mean(negatives < threshold))
     log.info(
         "gate: threshold %.4f, cross-validated: tune answered %.3f, negatives refused %.3f",
         threshold,
-        float(np.mean(probabilities[tune_positive] >= threshold)),
-        float(np.mean(negatives < threshold)),
+        answered,
+        refused,
     )
-    return LogisticModel(
-        GATE_FEATURES,
-        tuple(float(v) for v in mean),
-        tuple(float(v) for v in scale),
-        tuple(float(v) for v in model.coef_[0]),
-        float(model.intercept_[0]),
+    return Threshold(
         threshold,
+        {"cross_validated": {"tune_answered": round(answered, 4), "negatives_refused": round(refused, 4)}},
     )
 
 
@@ -347,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     embedder = load_embedder(settings.model_name_or_path, onnx=settings.onnx_queries)
     fusion_file = args.index_models / "fusion.txt"
     evidence_file = args.bot_models / "evidence.txt"
-    refusal_file = args.bot_models / "refusal.json"
+    refusal_file = args.bot_models / "refusal.txt"
+    threshold_file = args.bot_models / "refusal.json"
 
     lqad = lqad_index(args.lqad_dir, embedder, args.cache_dir)
     train_rows = lqad_queries(args.lqad_dir, "train")
@@ -358,6 +368,28 @@ def main(argv: list[str] | None = None) -> int:
     knowledge = cached_index(kchunks, embedder, args.cache_dir, "knowledge")
     tune, by_id = dev_split(args.questions, "tune")
 
+    if not args.gate_only:
+        train_fusion_and_evidence(args, lqad, knowledge, kchunks, tune, by_id, embedder, train_rows, dev_rows)
+    ksearch = Searcher(knowledge, embedder, fusion_model=fusion_file)
+    train_gate(args, ksearch, tune, by_id, train_rows, evidence_file, refusal_file, threshold_file)
+    log.info("wrote %s, %s, %s, %s", fusion_file, evidence_file, refusal_file, threshold_file)
+    return 0
+
+
+def train_fusion_and_evidence(
+    args: argparse.Namespace,
+    lqad: LoadedIndex,
+    knowledge: LoadedIndex,
+    kchunks: list[Chunk],
+    tune: list[DevQuestion],
+    by_id: dict[str, DevQuestion],
+    embedder: Any,
+    train_rows: list[dict[str, Any]],
+    dev_rows: list[dict[str, Any]],
+) -> None:
+    """Stages 1 and 2: the fusion model, then the evidence ranker over what it finds."""
+    fusion_file = args.index_models / "fusion.txt"
+    evidence_file = args.bot_models / "evidence.txt"
     # 1. Fusion: LQAD-PL train + tune questions; selected on LQAD-PL dev.
     plain = Searcher(lqad, embedder, fusion_model=None)
     kplain = Searcher(knowledge, embedder, fusion_model=None)
@@ -429,7 +461,18 @@ def main(argv: list[str] | None = None) -> int:
         "evidence: chose %s, LQAD-PL dev accuracy@1 %.4f (plain e5 cosine %.4f)", params, score, plain_cos
     )
 
-    # 3. Refusal gate, every question searched in the knowledge base.
+
+def train_gate(
+    args: argparse.Namespace,
+    ksearch: Searcher,
+    tune: list[DevQuestion],
+    by_id: dict[str, DevQuestion],
+    train_rows: list[dict[str, Any]],
+    evidence_file: Path,
+    refusal_file: Path,
+    threshold_file: Path,
+) -> None:
+    """Stage 3: the refusal gate, every question searched in the knowledge base."""
     from bot.ranking import rank_evidence
 
     def gate_example(question: str, previous: str = "") -> list[float]:
@@ -460,24 +503,25 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(gate_example(q["question"]))
         labels.append(label)
         tune_flags.append(False)
-    gate = fit_gate(np.array(rows, dtype=np.float64), np.array(labels), np.array(tune_flags), args.seed)
-    gate.save(
-        refusal_file,
-        trained_on={
-            "tune_questions": len(tune),
-            "offtopic_train": len(offtopic),
-            "lqad_kpa_positives": len(kpa),
-            "lqad_other_negatives": len(other),
-            "seed": args.seed,
-        },
+    gate = fit_gate(
+        np.array(rows, dtype=np.float64), np.array(labels), np.array(tune_flags), args.seed, refusal_file
     )
-    log.info("wrote %s, %s, %s", fusion_file, evidence_file, refusal_file)
-    return 0
+    gate.about["trained_on"] = {
+        "tune_questions": len(tune),
+        "offtopic_train": len(offtopic),
+        "lqad_kpa_positives": len(kpa),
+        "lqad_other_negatives": len(other),
+        "seed": args.seed,
+    }
+    gate.save(threshold_file)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--gate-only", action="store_true", help="retrain only the refusal gate (over the committed rankers)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="a small run (200 LQAD-PL train questions), for tests"
     )

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES
-from bot.ranking import EVIDENCE_MODEL, REFUSAL_MODEL, refusal_model
+from bot.ranking import EVIDENCE_MODEL, REFUSAL_MODEL, refusal_threshold
 from index.fusion import FUSION_FEATURES, MODEL_FILE
-from index.learned import LogisticModel, ModelFileError, RankModel, load_ranker
+from index.learned import ModelFileError, RankModel, load_ranker
 from scripts.train_answerer import Group, accuracy_at_1, fit_gate, train_ranker
 
 
@@ -28,17 +28,16 @@ def test_shipped_rankers_load_and_score_rows_with_missing_values(
     assert path.stat().st_size < 3_000_000  # small enough to commit
 
 
-def test_shipped_gate_loads_with_its_threshold() -> None:
-    gate = refusal_model()
-    assert gate.features == GATE_FEATURES and 0.0 < gate.threshold < 1.0
-    assert 0.0 <= gate.probability([float("nan")] * len(GATE_FEATURES)) <= 1.0
+def test_shipped_gate_gives_probabilities_and_has_a_threshold() -> None:
+    assert 0.0 < refusal_threshold() < 1.0
+    gate = load_ranker(REFUSAL_MODEL, GATE_FEATURES)
+    rows = np.full((2, len(GATE_FEATURES)), np.nan)
+    assert np.all((gate.score(rows) >= 0) & (gate.score(rows) <= 1))
 
 
 def test_a_model_of_other_features_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError):
         RankModel(EVIDENCE_MODEL, ("something", "else"))
-    with pytest.raises(ModelFileError):
-        LogisticModel.load(REFUSAL_MODEL, ("x",))
     with pytest.raises(ModelFileError):
         load_ranker(tmp_path / "missing.txt", FUSION_FEATURES)
 
@@ -51,28 +50,31 @@ def synthetic_groups(seed: int, n: int = 60) -> list[Group]:
         rows = rng.normal(size=(8, len(FUSION_FEATURES)))
         labels = [0] * 8
         best = int(rng.integers(8))
-        rows[best, 0] += 3.0
+        rows[best, 0] += 4.0
         labels[best] = 1
         groups.append(Group(str(g), rows, labels))
     return groups
 
 
 def test_training_is_deterministic_given_the_seed(tmp_path: Path) -> None:
-    train, dev = synthetic_groups(1), synthetic_groups(2, 30)
+    train, dev = synthetic_groups(1, 200), synthetic_groups(2, 30)
     params = {"rounds": 30, "num_leaves": 7}
     first = train_ranker(train, FUSION_FEATURES, params, 13, tmp_path / "a.txt")
     second = train_ranker(train, FUSION_FEATURES, params, 13, tmp_path / "b.txt")
     assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
-    assert accuracy_at_1(first.score, dev) > 0.8 and accuracy_at_1(second.score, dev) > 0.8
+    assert accuracy_at_1(first.score, dev) > 0.7 and accuracy_at_1(second.score, dev) > 0.7
 
 
-def test_gate_threshold_keeps_false_refusals_of_tune_questions_at_three_percent() -> None:
+def test_gate_threshold_balances_both_errors_and_is_deterministic(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     positives = rng.normal(1.0, 1.0, size=(100, len(GATE_FEATURES)))
     negatives = rng.normal(-1.0, 1.0, size=(100, len(GATE_FEATURES)))
     rows = np.vstack([positives, negatives])
     labels = np.array([1] * 100 + [0] * 100)
-    gate = fit_gate(rows, labels, labels.astype(bool), seed=13)
-    answered = [gate.probability(row.tolist()) >= gate.threshold for row in positives]
-    assert sum(answered) >= 95  # cross-validated threshold: ~3 % refused, in-sample a little less
-    assert fit_gate(rows, labels, labels.astype(bool), seed=13) == gate
+    first = fit_gate(rows, labels, labels.astype(bool), 13, tmp_path / "a.txt")
+    second = fit_gate(rows, labels, labels.astype(bool), 13, tmp_path / "b.txt")
+    assert first == second and (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+    gate = RankModel(tmp_path / "a.txt", GATE_FEATURES)
+    answered = gate.score(positives) >= first.threshold
+    refused = gate.score(negatives) < first.threshold
+    assert answered.mean() > 0.9 and refused.mean() > 0.9

@@ -173,7 +173,9 @@ def _blocks(
                 numbers[chunk_id] = len(numbers) + 1
                 # The quoted sentences narrow the anchor and are shown in bold with the passage.
                 quoted = [i for piece in group for i in piece.candidate.unit.sentences]
-                citations.append(make_citation(numbers[chunk_id], group[0].candidate.hit.chunk, today, quoted))
+                citations.append(
+                    make_citation(numbers[chunk_id], group[0].candidate.hit.chunk, today, quoted)
+                )
             lines.append(CitedSentence(_join(group), (numbers[chunk_id],)))
         blocks.append(AnswerBlock(tuple(lines), _HEADINGS[name] if headed else None))
     return tuple(blocks)

@@ -335,8 +335,8 @@ async def on_passage_button(update: Update, context: Context) -> None:
 
 async def on_more_button(update: Update, context: Context) -> None:
     """Show the further evidence behind the "Więcej" button."""
-    query = update.callback_query
-    _, key = query.data.split(":")
+    query = query_of(update)
+    _, key = (query.data or "").split(":")  # the handler's pattern admits only "m:<key>"
     stored = _stored(context, key)
     if stored is None or not stored.more:
         await deliver(lambda: query.answer(STALE_BUTTON), what="answerCallbackQuery")

@@ -72,7 +72,8 @@ def evidence_units(text: str, spans: tuple[SentenceSpan, ...] = ()) -> tuple[Evi
         found = [(s.text, s.stem) for s in sentences(text)]
     texts = [t for t, _ in found]
     pieces: list[tuple[str, str | None, tuple[int, ...]]] = []
-    pending, covered = "", ()
+    pending = ""
+    covered: tuple[int, ...] = ()
     for index, (piece_text, stem) in enumerate(found):
         piece = f"{pending} {piece_text}".strip() if pending else piece_text
         covered = (*covered, index)
@@ -88,7 +89,11 @@ def evidence_units(text: str, spans: tuple[SentenceSpan, ...] = ()) -> tuple[Evi
     stems = {joined.get(stem, stem) for _, stem, _ in pieces if stem}
     return tuple(
         EvidenceUnit(
-            piece, i, joined.get(stem, stem) if stem else None, piece in stems and piece.endswith(":"), covered
+            piece,
+            i,
+            joined.get(stem, stem) if stem else None,
+            piece in stems and piece.endswith(":"),
+            covered,
         )
         for i, (piece, stem, covered) in enumerate(pieces)
     )

@@ -250,7 +250,7 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
     row["early"] = (
         answered
         and bool(question.expected_fact)
-        and contains_fact(answer_body(reply["text"])[:EARLY_CHARS], question.expected_fact)
+        and contains_fact(answer_body(str(reply["text"]))[:EARLY_CHARS], question.expected_fact or "")
     )
     row["cited"] = cites_expected(reply["citations"], question.expected_doc, question.expected_anchor)
     row["precision"] = round(citation_precision(reply), 3) if answered else None
@@ -265,15 +265,15 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
 # ---------------------------------------------------------------- evidence
 
 
-def _evidence(args: argparse.Namespace, embedder: Any) -> tuple[dict, str]:
+def _evidence(args: argparse.Namespace, embedder: Any) -> tuple[dict[str, Any], str]:
     """Answer-sentence accuracy@1 on LQAD-PL: learned ranker vs first sentence vs plain cosine."""
     import numpy as np
+    from train_answerer import EVIDENCE_DEPTH, lqad_evidence, lqad_index, lqad_queries
 
     from bot.evidence import EVIDENCE_FEATURES
     from bot.ranking import EVIDENCE_MODEL
     from index.learned import load_ranker
     from index.search import Searcher
-    from scripts.train_answerer import EVIDENCE_DEPTH, lqad_evidence, lqad_index, lqad_queries
 
     loaded = lqad_index(args.lqad_dir, embedder, args.cache_dir)
     searcher = Searcher(loaded, embedder)
@@ -282,7 +282,11 @@ def _evidence(args: argparse.Namespace, embedder: Any) -> tuple[dict, str]:
     from bot.evidence import unit_features
 
     cos_col = EVIDENCE_FEATURES.index("unit_cos")
-    systems = {"learned ranker": [], "first sentence of top passage": [], "plain e5 cosine": []}
+    systems: dict[str, list[bool]] = {
+        "learned ranker": [],
+        "first sentence of top passage": [],
+        "plain e5 cosine": [],
+    }
     per_question: dict[str, dict[str, bool]] = {}
     reachable = 0
     for row in rows:

@@ -45,20 +45,20 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bot.evaluation import DevQuestion, fold, half_of, load_dev_questions  # noqa: E402
-from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, candidates, unit_features  # noqa: E402
-from bot.ranking import Ranked, gate_row  # noqa: E402
-from index import evaluation as ev  # noqa: E402
-from index import fusion  # noqa: E402
-from index.learned import RankModel, Threshold  # noqa: E402
-from index.legal_units import anchor_matches  # noqa: E402
-from index.polish import words  # noqa: E402
-from index.query import Query  # noqa: E402
-from index.records import Chunk  # noqa: E402
-from index.search import Searcher  # noqa: E402
-from index.store import LoadedIndex  # noqa: E402
+from bot.evaluation import DevQuestion, fold, half_of, load_dev_questions
+from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, candidates, unit_features
+from bot.ranking import Ranked, gate_row
+from index import evaluation as ev
+from index import fusion
+from index.learned import RankModel, Threshold
+from index.legal_units import anchor_matches
+from index.polish import words
+from index.query import Query
+from index.records import Chunk
+from index.search import Searcher
+from index.store import LoadedIndex
 
 log = logging.getLogger("train_answerer")
 
@@ -282,7 +282,12 @@ def select(
 # ---------------------------------------------------------------- refusal gate
 
 
-GATE_PARAMS = {"n_estimators": 200, "num_leaves": 7, "learning_rate": 0.05, "min_child_samples": 20}
+GATE_PARAMS: dict[str, Any] = {
+    "n_estimators": 200,
+    "num_leaves": 7,
+    "learning_rate": 0.05,
+    "min_child_samples": 20,
+}
 
 
 def fit_gate(
@@ -499,8 +504,8 @@ def train_gate(
     other = random.Random(args.seed).sample(
         other, min(len(other), LQAD_NEGATIVES // (4 if args.quick else 1))
     )
-    for q, label in [(q, 1) for q in kpa] + [(q, 0) for q in other]:
-        rows.append(gate_example(q["question"]))
+    for row, label in [(r, 1) for r in kpa] + [(r, 0) for r in other]:
+        rows.append(gate_example(row["question"]))
         labels.append(label)
         tune_flags.append(False)
     gate = fit_gate(

@@ -150,9 +150,10 @@ EVIDENCE_FEATURES = (
     "year_fit",
 )
 
+# The gate reads the evidence, not the ranker's scores: the ranker was trained on the tune
+# questions the gate is also trained on, so its scores there are optimistic and a gate
+# reading them learnt to refuse unseen questions (20 % false refusals on the holdout).
 GATE_FEATURES = (
-    "best_score",
-    "score_gap",
     "best_unit_cos",
     "best_passage_cos",
     "best_overlap_idf",
@@ -279,7 +280,6 @@ def gate_features(
     col = {name: i for i, name in enumerate(EVIDENCE_FEATURES)}
     order = np.argsort(-scores, kind="stable")
     best = int(order[0])
-    second = float(scores[order[1]]) if len(order) > 1 else float(scores[best]) - 1.0
     unit_cos = rows[:, col["unit_cos"]]
     top_hits = rows[:, col["passage_rank"]] <= 3
     type_cols = [col[f"asks_{name}"] for name in QUESTION_TYPES]
@@ -298,8 +298,6 @@ def gate_features(
         bool(query.years) and not any(_year_fit(c.hit, query.years) > 0 for c in cands[:30])
     )
     return [
-        float(scores[best]),
-        float(scores[best]) - second,
         float(np.nanmax(unit_cos)) if not np.all(np.isnan(unit_cos)) else math.nan,
         max((c.hit.dense_score or 0.0) for c in cands),
         float(rows[:, col["overlap_idf"]].max()),

@@ -92,7 +92,7 @@ def analyser() -> Any:  # morfeusz2 ships no types
     # faiss and morfeusz2 are both SWIG modules; when morfeusz2 is loaded first, a later
     # faiss import takes over the shared SWIG iterator type and the next analysis
     # segfaults. Loading faiss first keeps both working, whatever the caller imported.
-    import faiss  # noqa: F401  (imported for its side effect on the SWIG type table)
+    import faiss  # noqa: F401  # loaded for its side effect on the SWIG type table
     import morfeusz2  # imported here: loading the dictionary takes ~0.15 s
 
     return morfeusz2.Morfeusz(generate=False)

@@ -302,7 +302,7 @@ class Vocabulary:
             return word
         return self._nearest(word, limit)
 
-    @lru_cache(maxsize=20_000)  # noqa: B019 (one vocabulary per index version; bounded)
+    @lru_cache(maxsize=20_000)  # noqa: B019  # one vocabulary per index version; bounded
     def _nearest(self, word: str, limit: int) -> str:
         choices = [
             f for n in range(len(word) - limit, len(word) + limit + 1) for f in self._by_length.get(n, ())

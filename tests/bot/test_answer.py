@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -175,7 +176,7 @@ def test_real_off_topic_question_is_refused(real_searcher, question: str) -> Non
 
 
 @pytest.mark.slow
-def test_real_list_question_shows_the_stem_with_its_items(real_searcher) -> None:  # type: ignore[no-untyped-def]
+def test_real_list_question_shows_the_stem_with_its_items(real_searcher: Any) -> None:
     result = answer("z jakich powodow udziela sie pomocy spolecznej", real_searcher, today=TODAY)
     assert result.answered
     text = answer_to_text(result).split("Źródła:")[0]

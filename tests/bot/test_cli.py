@@ -53,7 +53,9 @@ def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> 
     from tests.bot.test_answer import build_small_index
 
     index = build_small_index(tmp_path, real_embedder).root
-    questions = "czy przemoc domowa jest powodem udzielania pomocy spolecznej\n\nJaka jest stolica Australii?\n"
+    questions = (
+        "czy przemoc domowa jest powodem udzielania pomocy spolecznej\n\nJaka jest stolica Australii?\n"
+    )
     result = run_bot(
         "--index-dir", str(index), "--today", "2025-06-01", "ask", "--json", "-", stdin=questions
     )

@@ -7,6 +7,7 @@ from datetime import date
 from bot.compose import BODY_LIMIT, HEADING_CURRENT, HEADING_PLANNED, MAX_SUPPORT, compose
 from bot.evidence import Candidate, candidates
 from bot.plain import answer_to_json, answer_to_text
+from bot.records import Answer
 from bot.render import answer_buttons, render_more
 from index.query import read_query
 from index.records import Chunk, DocumentMeta, Hit
@@ -39,7 +40,7 @@ def by_text(pool: list[Candidate], start: str) -> Candidate:
     return next(c for c in pool if c.unit.text.startswith(start))
 
 
-def body(answer) -> str:  # type: ignore[no-untyped-def]
+def body(answer: Answer) -> str:
     return answer_to_text(answer).split("\nŹródła:")[0]
 
 

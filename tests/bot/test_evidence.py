@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +18,8 @@ META = DocumentMeta(
 )
 
 
-def chunk(id_: str, text: str, **meta: object) -> Chunk:
-    m = DocumentMeta(**{**META.__dict__, **meta})  # type: ignore[arg-type]
+def chunk(id_: str, text: str, **meta: Any) -> Chunk:
+    m = replace(META, **meta)
     return Chunk(
         id=id_, doc_id=f"{id_}.md", anchor="art. 129", text=text, embed_text=text, meta=m, position=0
     )

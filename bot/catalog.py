@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.citations import document_date, format_date, status_text
-from index.metadata import effective_status
+from bot.citations import document_date, status_text
+from index.metadata import effective_status, format_date
 from index.records import CHANGE_KINDS, KINDS, PLANNED_STATUSES, PROPOSED_STATUSES, Chunk, DocumentMeta
 
 KIND_LABELS = {

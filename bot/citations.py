@@ -9,46 +9,55 @@ from datetime import date, timedelta
 from bot.records import Citation
 from index.chunking import page_anchor
 from index.legal_units import LEVELS, UnitRef, parse_anchor
-from index.metadata import effective_status
+from index.metadata import effective_status, format_date
 from index.records import Chunk, DocumentMeta, SentenceSpan
 
 # Metadata keys under which authors may give a draft's legislative number ("UD315").
 _DRAFT_ID_KEYS = ("draft_id", "project_id", "projekt", "number", "numer", "id")
 _DRAFT_ID = re.compile(r"\b(UD\s?\d+|U\d+|RD\s?\d+)\b")
 _PARAGRAPH_ANCHOR = re.compile(r"akapit (\d+)(?:–(\d+))?")
-
-
-def format_date(day: date) -> str:
-    """A date as Polish documents write it: day without a leading zero, "1.01.2025"."""
-    return f"{day.day}.{day.month:02d}.{day.year}"
+# Legal acts: their ``date`` is the act's own date, not a legal state.
+_ACTS = frozenset({"statute", "regulation", "amendment"})
+_DATE = re.compile(r"\b\d{1,2}\.\d{2}\.\d{4}\b")
 
 
 def status_text(meta: DocumentMeta, today: date) -> str:
-    """The status of a source on ``today`` in Polish.
+    """The status of a source on ``today`` in Polish, always with a date when one is known.
 
-    "obowiązuje od 1.01.2025" / "obowiązuje", "wchodzi w życie 1.01.2026",
-    "projekt (UD315), nie obowiązuje", "zapowiedź, nie obowiązuje",
-    "nieaktualne od 1.01.2022" (the day after ``effective_to``) / "nieaktualne";
-    conference reports read "relacja z wydarzenia, 27.10.2020".
+    "obowiązuje od 1.01.2025", "stan prawny na 22.08.2025" (a summary or guide;
+    an act without a start date reads "obowiązuje" beside its own date in the
+    citation line), "wchodzi w życie 1.01.2026", "projekt (UD315)
+    z 30.09.2025, nie obowiązuje", "zapowiedź z 3.03.2025, nie obowiązuje",
+    "nieaktualne od 1.01.2022" (the day after ``effective_to``); conference
+    reports read "relacja z wydarzenia, 27.10.2020". Without any date (metadata
+    built in memory, never a validated document) the date part is left out.
     """
     status = effective_status(meta, today)
+    day = f" {format_date(meta.date)}" if meta.date else ""
+    since = f" z{day}" if day else ""
     if meta.kind == "conference":
         # A report of a past event is not "outdated law": say what it is and when it happened.
-        return f"relacja z wydarzenia, {format_date(meta.date)}" if meta.date else "relacja z wydarzenia"
+        return f"relacja z wydarzenia,{day}" if day else "relacja z wydarzenia"
     if status == "in_force":
-        return f"obowiązuje od {format_date(meta.effective_from)}" if meta.effective_from else "obowiązuje"
+        if meta.effective_from and meta.kind != "statute_summary":
+            return f"obowiązuje od {format_date(meta.effective_from)}"
+        if meta.kind in _ACTS or not day:
+            return "obowiązuje"  # an act's own date stands beside it in the citation line
+        # A summary (or a guide) describes the law as it stood on its date.
+        return f"stan prawny na{day}"
     if status == "upcoming":
         if meta.effective_from:
             return f"wchodzi w życie {format_date(meta.effective_from)}"
-        return "jeszcze nie obowiązuje"
+        return f"jeszcze nie obowiązuje, dokument{since}" if day else "jeszcze nie obowiązuje"
     if status == "draft":
         draft_id = draft_number(meta)
-        return f"projekt ({draft_id}), nie obowiązuje" if draft_id else "projekt, nie obowiązuje"
+        label = f"projekt ({draft_id})" if draft_id else "projekt"
+        return f"{label}{since}, nie obowiązuje"
     if status == "announced":
-        return "zapowiedź, nie obowiązuje"
+        return f"zapowiedź{since}, nie obowiązuje"
     if meta.effective_to:
         return f"nieaktualne od {format_date(meta.effective_to + timedelta(days=1))}"
-    return "nieaktualne"
+    return f"nieaktualne, stan prawny na{day}" if day and meta.kind not in _ACTS else "nieaktualne"
 
 
 def draft_number(meta: DocumentMeta) -> str | None:
@@ -150,15 +159,27 @@ def make_citation(n: int, chunk: Chunk, today: date, sentences: Sequence[int] = 
 
 
 def citation_line(citation: Citation) -> str:
-    """One source line: "[1] Title, art. 7, Dz.U. 2023 poz. 901, 12.03.2004 — obowiązuje"."""
-    parts = [citation.title]
+    """THE one source line of every front end (Telegram, console, JSON).
+
+    "[1] Title, art. 7, Dz.U. 2023 poz. 901, 12.03.2004 — obowiązuje od 1.01.2025":
+    the number and title first (Telegram links the title), then the unit, the
+    publication, the document's date unless the status already shows it, and the
+    status with its date.
+    """
+    parts = [f"[{citation.n}] {citation.title}"]
     if citation.anchor:
         parts.append(citation.anchor)
-    if citation.published:
+    if citation.published and citation.published not in citation.title:
         parts.append(citation.published)
     if citation.date and not _date_in(citation):
         parts.append(format_date(date.fromisoformat(citation.date)))
-    return f"[{citation.n}] {', '.join(parts)} — {citation.status_text}"
+    return f"{', '.join(parts)} — {citation.status_text}"
+
+
+def has_status_and_date(line: str) -> bool:
+    """True when a citation line shows a status after " — " and a date (d.mm.yyyy) in it."""
+    _, dash, status = line.rpartition(" — ")
+    return bool(dash and status.strip()) and _DATE.search(line) is not None
 
 
 def _date_in(citation: Citation) -> bool:

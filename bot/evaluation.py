@@ -12,7 +12,9 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+from bot.citations import has_status_and_date
 from index.legal_units import LEVELS, anchor_matches, parse_anchor
 from index.polish import fold_diacritics
 from index.records import Chunk
@@ -161,6 +163,7 @@ class AnswerScores:
     refusal_rate: float  # unanswerable questions correctly refused
     false_refusals: int  # answerable questions refused
     false_refusal_rate: float = 0.0  # share of answerable questions refused
+    dated_citations: float = 0.0  # share of all shown citations whose line has a status and a date
 
 
 def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> AnswerScores:
@@ -185,6 +188,11 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
         if q.expected_doc
     ]
     precision = [citation_precision(a) for _, a in pairs if a.get("answered")]
+    dated = [
+        has_status_and_date(str(c.get("line", "")))
+        for _, a in pairs
+        for c in cast("list[Mapping[str, object]]", a.get("citations", []))
+    ]
     return AnswerScores(
         questions=len(pairs),
         fact_rate=_mean(facts),
@@ -194,6 +202,7 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
         refusal_rate=_mean(refused),
         false_refusals=sum(not a.get("answered") for _, a in answerable),
         false_refusal_rate=_mean([not a.get("answered") for _, a in answerable]),
+        dated_citations=_mean(dated),
     )
 
 

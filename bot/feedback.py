@@ -1,4 +1,4 @@
-"""Feedback and unanswered questions in SQLite, with a numbered schema migration list.
+"""Feedback, unanswered questions and alert subscriptions in SQLite, with numbered migrations.
 
 Every text is masked with ``bot.privacy.mask_pii`` before it is written. Rows older
 than ``retention_days`` are purged when the store opens and on ``purge_expired()``.
@@ -40,6 +40,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX feedback_user ON feedback(user_id);
     CREATE INDEX unanswered_user ON unanswered(user_id);
+    """,
+    # Alerts (/subskrybuj): one row per subscribed chat, and every (document, event)
+    # already announced, so that no notice goes out twice, even after a restart.
+    """
+    CREATE TABLE subscriptions (
+        chat_id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX subscriptions_user ON subscriptions(user_id);
+    CREATE TABLE announcements (
+        doc_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        announced_at REAL NOT NULL,
+        PRIMARY KEY (doc_id, event)
+    );
     """,
 )
 
@@ -115,11 +131,55 @@ class FeedbackStore:
             )
 
     def forget_user(self, user_id: int) -> int:
-        """Delete everything stored for ``user_id``; returns the number of rows removed."""
+        """Delete everything stored for ``user_id`` (subscriptions they made too); rows removed."""
         with self._lock:
             removed = self._db.execute("DELETE FROM feedback WHERE user_id = ?", (user_id,)).rowcount
             removed += self._db.execute("DELETE FROM unanswered WHERE user_id = ?", (user_id,)).rowcount
+            removed += self._db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,)).rowcount
         return removed
+
+    # --- alerts ---
+
+    def subscribe(self, chat_id: int, user_id: int) -> bool:
+        """Subscribe ``chat_id`` to change notices; False when it already was."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, user_id, created_at) VALUES (?, ?, ?)",
+                (chat_id, user_id, self._clock()),
+            )
+        return cursor.rowcount == 1
+
+    def unsubscribe(self, chat_id: int) -> bool:
+        """Stop notices to ``chat_id``; False when it was not subscribed."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        return cursor.rowcount == 1
+
+    def subscribers(self) -> list[tuple[int, int]]:
+        """Every subscribed ``(chat_id, user_id)``, oldest subscription first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chat_id, user_id FROM subscriptions ORDER BY created_at"
+            ).fetchall()
+        return [(int(chat), int(user)) for chat, user in rows]
+
+    def claim_announcements(self, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Record ``(doc_id, event)`` pairs as announced; returns those not announced before.
+
+        Claiming before sending means a crash loses a notice rather than repeating it.
+        """
+        claimed = []
+        with self._lock:
+            self._db.execute("BEGIN")
+            for doc_id, event in keys:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO announcements (doc_id, event, announced_at) VALUES (?, ?, ?)",
+                    (doc_id, event, self._clock()),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append((doc_id, event))
+            self._db.execute("COMMIT")
+        return claimed
 
     def purge_expired(self) -> int:
         """Delete rows older than the retention period; returns the number removed."""

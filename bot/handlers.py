@@ -54,6 +54,8 @@ COMMANDS = (
     BotCommand("zrodla", "Dokumenty w bazie wiedzy"),
     BotCommand("zmiany", "Nowelizacje i projekty według daty wejścia w życie"),
     BotCommand("szukaj", "Surowe wyniki wyszukiwania: /szukaj <fraza>"),
+    BotCommand("subskrybuj", "Powiadomienia o nowelizacjach, projektach i zmianach od jutra"),
+    BotCommand("odsubskrybuj", "Wyłącz powiadomienia o zmianach"),
     BotCommand("zapomnij", "Usuń moje zapisane oceny, pytania i historię rozmowy"),
 )
 
@@ -75,6 +77,8 @@ Polecenia:
 /zrodla — dokumenty w bazie wiedzy
 /zmiany — nowelizacje i projekty, najbliższe najpierw
 /szukaj <fraza> — surowe fragmenty z wyszukiwarki
+/subskrybuj — powiadomienia o nowych nowelizacjach i projektach oraz o zmianach od jutra
+/odsubskrybuj — wyłącz powiadomienia
 /zapomnij — usuń moje zapisane dane
 /help — ta pomoc
 

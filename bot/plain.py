@@ -38,14 +38,16 @@ def answer_to_text(result: Answer, full: bool = False) -> str:
 
 
 def answer_to_json(result: Answer, full: bool = False) -> dict[str, object]:
-    """``{"answered", "text", "citations": [{"n", "title", "anchor", "status", "date",
-    "source_url", "chunk_id", "doc_id", "passage"}]}``; ``status`` is the Polish status text."""
+    """``{"answered", "text", "citations": [{"n", "line", "title", "anchor", "status", "date",
+    "source_url", "chunk_id", "doc_id", "passage"}]}``; ``status`` is the Polish status text
+    and ``line`` the citation line every front end shows."""
     return {
         "answered": result.answered,
         "text": answer_to_text(result, full),
         "citations": [
             {
                 "n": c.n,
+                "line": citation_line(c),
                 "title": c.title,
                 "anchor": c.anchor,
                 "status": c.status_text,

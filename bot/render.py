@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from telegram.constants import MessageLimit
 
+from bot.citations import citation_line
 from bot.records import Answer, AnswerBlock, Citation
 
 MAX_MESSAGE_LENGTH: int = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -155,15 +156,18 @@ def is_http_url(url: str | None) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
-def citation_line(citation: Citation) -> Paragraph:
-    """``[n] title — anchor — published — status``, the title linked when it has a URL."""
-    linked = is_http_url(citation.source_url)
-    title = Span(citation.title, "a", citation.source_url) if linked else Span(citation.title)
-    spans = [Span(f"[{citation.n}] "), title]
-    for part in (citation.anchor, citation.published, citation.status_text):
-        if part:
-            spans.append(Span(f" — {part}"))
-    return tuple(spans)
+def source_line(citation: Citation) -> Paragraph:
+    """``bot.citations.citation_line`` as HTML spans, the title linked when it has a URL.
+
+    The words are exactly those of the one citation line; this only escapes them
+    and wraps the title (which the line starts with, after "[n] ") in a link.
+    """
+    line = citation_line(citation)
+    head = f"[{citation.n}] "
+    title_end = len(head) + len(citation.title)
+    if not is_http_url(citation.source_url) or line[len(head) : title_end] != citation.title:
+        return (Span(line),)
+    return (Span(head), Span(citation.title, "a", citation.source_url), Span(line[title_end:]))
 
 
 MORE_LABEL = "Więcej"
@@ -183,7 +187,7 @@ def answer_paragraphs(answer: Answer) -> list[Paragraph]:
     used = _used(answer.blocks)
     cited = [c for c in answer.citations if c.n in used]
     if cited:
-        paragraphs.append(_titled_list("Źródła:", [citation_line(c) for c in cited]))
+        paragraphs.append(_titled_list("Źródła:", [source_line(c) for c in cited]))
     return paragraphs
 
 
@@ -193,7 +197,7 @@ def more_paragraphs(answer: Answer) -> list[Paragraph]:
     used = _used(answer.more)
     cited = [c for c in answer.citations if c.n in used]
     if cited:
-        paragraphs.append(_titled_list("Źródła:", [citation_line(c) for c in cited]))
+        paragraphs.append(_titled_list("Źródła:", [source_line(c) for c in cited]))
     return paragraphs
 
 
@@ -278,7 +282,7 @@ def render_passage(citation: Citation, limit: int = MAX_MESSAGE_LENGTH) -> list[
     The citation line carries the anchor (for PDFs with the page: "s. 2"); the
     source link closes the passage when there is one.
     """
-    paragraphs: list[Paragraph] = [citation_line(citation)]
+    paragraphs: list[Paragraph] = [source_line(citation)]
     text = citation.passage
     for part in re.finditer(r"\S(?:.*?\S)?(?=\n\s*\n|\s*\Z)", text, re.DOTALL):
         paragraphs.append(_highlighted(text, part.start(), part.end(), citation.highlights))

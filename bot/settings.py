@@ -36,6 +36,8 @@ class Settings(IndexSettings):
     # How often the running bot looks for an index version built by another process
     # (`python -m index build`); 0 turns the check off.
     index_check_seconds: float = Field(default=30.0, ge=0)
+    # How often the bot looks for changes to announce to /subskrybuj chats; 0 turns alerts off.
+    alerts_check_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("allowed_ids", "admin_ids", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers
+from bot import admin, alerts, handlers
 from bot.runtime import RuntimeFactory, load_runtime
 from bot.settings import Settings
 from bot.state import CONTEXT_TYPES, App
@@ -65,6 +65,7 @@ def build_application(settings: Settings, runtime_factory: RuntimeFactory = load
 async def _post_init(application: App) -> None:
     await handlers.post_init(application)  # loads the runtime admin.post_init watches
     await admin.post_init(application)
+    alerts.start(application)
 
 
 async def _post_shutdown(application: App) -> None:
@@ -81,6 +82,8 @@ def _add_handlers(application: App) -> None:
         (("zmiany",), handlers.on_changes),
         (("szukaj",), handlers.on_search),
         (("zapomnij",), admin.on_forget),
+        (("subskrybuj",), alerts.on_subscribe),
+        (("odsubskrybuj",), alerts.on_unsubscribe),
         (("reindex",), admin.on_reindex),
         (("stats",), admin.on_stats),
     ):

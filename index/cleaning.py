@@ -31,8 +31,10 @@ _FURNITURE_ZONE = 3
 _FURNITURE_SHARE = 0.6
 _FURNITURE_MIN_PAGES = 3  # on two pages, a repeated line is as likely to be text
 
-# A footnote marker glued to a word ("społecznej1)"); "pkt 1)" has a space.
-_FOOTNOTE_MARKER = re.compile(r"(?<=[^\W\d_])\d{1,2}\)(?=[\s,.;:]|$)")
+# A footnote marker glued to a word or a closing quote ("społecznej1)", "…”2)"); "pkt 1)" has a space.
+_FOOTNOTE_MARKER = re.compile(r"(?<=[^\W\d_]|[”\"»])\d{1,2}\)(?=[\s,.;:]|$)")
+# The rule above a page's footnotes, when the text layer keeps it.
+_FOOTNOTE_RULE = re.compile(r"^[_\-–—]{5,}$")
 
 # End-of-line hyphenation: "świad-\nczenia". The word piece moves up so the
 # next line keeps its start ("Art. 5." must stay at the start of a line).
@@ -102,6 +104,35 @@ def remove_footnote_markers(text: str) -> str:
     return _FOOTNOTE_MARKER.sub("", text)
 
 
+def remove_footnotes(page: str) -> str:
+    """Drop the footnotes printed at the bottom of a PDF page (ISAP's consolidated texts).
+
+    A footnote is only recognised when the page holds its marker glued to a word
+    ("społecznej1)"): the footnote block starts at the LAST line beginning with the
+    smallest such number ("1) Niniejsza ustawa …"), below the marker, and runs to the
+    page's end. Earlier lines with the same number are pkt of the text, not notes.
+    """
+    lines = page.split("\n")
+    first_marker: dict[int, int] = {}
+    for index, line in enumerate(lines):
+        for match in _FOOTNOTE_MARKER.finditer(line):
+            first_marker.setdefault(int(match.group()[:-1]), index)
+    if not first_marker:
+        return page
+    number = min(first_marker)
+    starts = [
+        index
+        for index, line in enumerate(lines)
+        if index > first_marker[number] and re.match(rf"{number}\)\s", line)
+    ]
+    if not starts:
+        return page
+    cut = starts[-1]
+    while cut > 0 and _FOOTNOTE_RULE.match(lines[cut - 1]):
+        cut -= 1
+    return "\n".join(lines[:cut])
+
+
 def dehyphenate(text: str) -> str:
     """Join words split at line ends, keeping the hyphen of adjectival compounds."""
 
@@ -159,7 +190,7 @@ def clean_pdf_pages(pages: list[str]) -> list[str]:
     """Clean the extracted text of each PDF page; the result keeps one entry per page."""
     pages = [normalize_whitespace(page) for page in pages]
     pages = remove_page_furniture(pages)
-    pages = [dehyphenate(remove_footnote_markers(page)) for page in pages]
+    pages = [dehyphenate(remove_footnote_markers(remove_footnotes(page))) for page in pages]
     pages = join_hyphenation_across_pages(pages)
     return [normalize_whitespace(page) for page in pages]
 

@@ -1,4 +1,4 @@
-"""``python -m index build | search | stats | model build-default | model export-onnx``: a thin shell.
+"""``python -m index build | sync | search | stats | model build-default | model export-onnx``: a thin shell.
 
 Expected problems (``PomocnikError``) print one sentence on stderr and exit 2;
 anything else is a bug and keeps its traceback.
@@ -77,6 +77,56 @@ def _build(args: argparse.Namespace, settings: IndexSettings) -> int:
         print(f"Pominięte pliki ({len(report.errors)}):")
         for error in report.errors:
             print(f"  {error}")
+    return 0
+
+
+def _sync(args: argparse.Namespace, settings: IndexSettings) -> int:
+    from index.build import build_index
+    from index.eli import EliClient
+    from index.store import IndexStore
+    from index.sync import ACTS_FILE, load_acts, sync
+
+    knowledge = Path(settings.knowledge_dir)
+    acts = load_acts(args.acts or knowledge / ACTS_FILE)
+    client = EliClient(args.eli_url, timeout=args.timeout, attempts=args.attempts)
+    try:
+        report = sync(knowledge, acts, client, date.today(), int(settings.max_file_mb * 1_000_000))
+    finally:
+        client.close()
+    store = IndexStore(settings.index_path)
+    build = None
+    # Build when a file changed, or when there is no index yet; never when nothing changed,
+    # so a second sync leaves the serving version alone.
+    wanted = report.changed or store.current_version() is None
+    if wanted and not args.no_build:
+        build = build_index(
+            knowledge,
+            store,
+            _load_embedder(settings),
+            max_bytes=int(settings.max_file_mb * 1_000_000),
+            batch_size=settings.embed_batch_size,
+        )
+    if args.json:
+        out = {"acts": [asdict(result) for result in report.acts], "changed": report.changed}
+        out["build"] = asdict(build) if build else None
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        for result in report.acts:
+            print(("" if result.ok else "BŁĄD: ") + result.message)
+        if build is not None:
+            print(
+                f"Zbudowano indeks {build.version}: {build.documents} dok., "
+                f"{build.embedded} nowych wektorów, {build.reused} z poprzedniej wersji."
+            )
+        elif not report.changed:
+            print("Nic się nie zmieniło: indeks bez zmian.")
+    if report.failed:
+        print(
+            f"Nie udało się zsynchronizować {len(report.failed)} z {len(report.acts)} aktów; "
+            "ich pliki zostały bez zmian.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return 0
 
 
@@ -218,6 +268,18 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--knowledge", type=Path, help="knowledge folder (default: knowledge)")
     common(build, "print the build report as JSON")
     build.set_defaults(run=_build)
+
+    sync = commands.add_parser(
+        "sync", help="fetch current official texts from the Sejm ELI API, then build incrementally"
+    )
+    sync.add_argument("--eli-url", default="https://api.sejm.gov.pl/eli", help="ELI API base URL")
+    sync.add_argument("--knowledge", type=Path, help="knowledge folder (default: knowledge)")
+    sync.add_argument("--acts", type=Path, help="list of followed acts (default: KNOWLEDGE/acts.yaml)")
+    sync.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    sync.add_argument("--attempts", type=int, default=3, help="tries per request (default 3)")
+    sync.add_argument("--no-build", action="store_true", help="only update the knowledge folder")
+    common(sync, "print the sync (and build) report as JSON")
+    sync.set_defaults(run=_sync)
 
     search = commands.add_parser("search", help="search the current index")
     search.add_argument("query")

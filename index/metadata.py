@@ -14,7 +14,7 @@ from typing import Any
 from index.errors import InvalidDocument
 from index.records import KINDS, PROPOSED_STATUSES, STATUSES, DocumentMeta, Status
 
-REQUIRED_FIELDS = ("title", "kind", "status", "source_url")
+REQUIRED_FIELDS = ("title", "kind", "status", "source_url", "date")
 DATE_FIELDS = ("date", "effective_from", "effective_to")
 TEXT_FIELDS = ("act", "published", "language")
 KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + DATE_FIELDS + TEXT_FIELDS)
@@ -24,7 +24,9 @@ def parse_meta(raw: dict[str, Any], path: Path | str) -> DocumentMeta:
     """Build a ``DocumentMeta`` from parsed YAML.
 
     Required: ``title``, ``kind`` (one of ``KINDS``), ``status`` (one of
-    ``STATUSES``) and ``source_url``. Dates may be YAML dates or ISO strings.
+    ``STATUSES``), ``source_url`` and ``date`` (the document's own date, or for
+    a summary the legal state it describes: every citation shows a date).
+    Dates may be YAML dates or ISO strings.
     Unknown keys (``place``, ``speakers`` …) are kept in ``extra`` as strings.
 
     Raises:
@@ -97,6 +99,11 @@ def effective_status(meta: DocumentMeta, today: date) -> Status:
     if meta.status == "historical" and meta.effective_to is None:
         return "historical"
     return "in_force"
+
+
+def format_date(day: date) -> str:
+    """A date as Polish documents write it: day without a leading zero, "1.01.2025"."""
+    return f"{day.day}.{day.month:02d}.{day.year}"
 
 
 def _parse_date(value: Any, name: str, path: Path | str) -> date | None:

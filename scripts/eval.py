@@ -223,6 +223,7 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         "refusal_rate": round(scores.refusal_rate, 4),
         "false_refusals": scores.false_refusals,
         "false_refusal_rate": round(scores.false_refusal_rate, 4),
+        "dated_citations": round(scores.dated_citations, 4),
         "latency_ms_p50": round(percentile(latencies, 50), 2),
         "latency_ms_p95": round(percentile(latencies, 95), 2),
         "failing": [row["id"] for row in rows if not row["passed"]],
@@ -369,6 +370,7 @@ def _table(record: dict[str, Any]) -> str:
         f"over {record.get('anchor_citations', 0)} citations",
         f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']} "
         f"({record['false_refusal_rate']:.3f})",
+        f"citations with status and a date {record.get('dated_citations', 0.0):.3f}",
         f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms",
     ]
     for qid in record["failing"]:

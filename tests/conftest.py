@@ -62,6 +62,7 @@ def _write_doc(
         "kind": kind,
         "status": status,
         "source_url": f"https://example.org/{name}",
+        "date": "2025-01-01",  # every document is dated (index.metadata requires it)
         **meta,
     }
     # repr() quotes a string the way YAML reads it back; dates and numbers go bare.

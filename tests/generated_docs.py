@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SIDECAR = "title: {title}\nkind: {kind}\nstatus: in_force\nsource_url: {url}\n"
+SIDECAR = "title: {title}\nkind: {kind}\nstatus: in_force\nsource_url: {url}\ndate: 2025-01-01\n"
 FONT_CANDIDATES = [
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     *Path(__file__)
@@ -184,7 +184,7 @@ def write_knowledge(folder: Path) -> dict[str, tuple[Fact, ...]]:
     write(folder / "zespol.docx", make_docx(DOCX_PLAIN))
     sidecar_for(folder / "zespol.docx", "Notatka o zespole interdyscyplinarnym")
     statute = "---\ntitle: Ustawa przykładowa o pomocy\nkind: statute\nstatus: in_force\n"
-    statute += "source_url: https://example.org/ustawa\n---\n" + STATUTE_TEXT + "\n"
+    statute += "source_url: https://example.org/ustawa\ndate: 2025-01-01\n---\n" + STATUTE_TEXT + "\n"
     write(folder / "ustawa.md", statute)
     return {
         "opłaty.pdf": TWO_PAGE_FACTS,

@@ -59,3 +59,16 @@ def test_env_example_names_only_real_settings():
     assert names, "no settings in .env.example"
     unknown = sorted(set(names) - known)
     assert not unknown, f".env.example names unknown settings: {unknown}"
+
+
+def test_compose_sync_service_runs_daily_and_may_write_knowledge():
+    compose = _compose()
+    sync = compose["services"]["sync"]
+    assert sync["profiles"] == ["sync"], "off by default: it needs the network"
+    command = " ".join(sync["command"])
+    assert "python -m index sync" in command and "sleep 86400" in command
+    assert "./knowledge:/app/knowledge" in sync["volumes"]  # not :ro, the sync writes it
+    assert sync["restart"] == "unless-stopped"
+    # The bot and the one-shot build keep the folder read-only.
+    for name in ("bot", "reindex"):
+        assert "./knowledge:/app/knowledge:ro" in compose["services"][name]["volumes"]

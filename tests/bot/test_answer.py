@@ -165,7 +165,7 @@ def test_real_draft_question_carries_the_notice(real_searcher) -> None:
     assert result.answered
     assert result.blocks[0].heading == HEADING_PLANNED
     assert result.notice == DRAFT_NOTICE
-    assert result.citations[0].status_text == "projekt (UD315), nie obowiązuje"
+    assert result.citations[0].status_text == "projekt (UD315) z 30.09.2025, nie obowiązuje"
 
 
 @pytest.mark.slow

@@ -71,7 +71,7 @@ def test_changes_upcoming_and_drafts_first_then_in_force_then_historical() -> No
         < text.index("Zmiany nieaktualne:")
     )
     assert "nowel-2026 — wchodzi w życie 1.01.2026" in text
-    assert "projekt (UD315), nie obowiązuje" in text
+    assert "projekt (UD315) z 30.09.2025, nie obowiązuje" in text
     assert "old-reg, 1.10.2018 — nieaktualne od 1.01.2022" in text
     assert "nie są obowiązującym prawem" in text
 

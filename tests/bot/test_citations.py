@@ -6,7 +6,15 @@ from datetime import date
 
 import pytest
 
-from bot.citations import anchor_for, citation_line, common_unit, format_date, make_citation, status_text
+from bot.citations import (
+    anchor_for,
+    citation_line,
+    common_unit,
+    format_date,
+    has_status_and_date,
+    make_citation,
+    status_text,
+)
 from index.records import Chunk, DocumentMeta, SentenceSpan
 
 TODAY = date(2025, 6, 1)
@@ -138,3 +146,96 @@ def test_citation_of_cited_sentences_narrows_the_anchor_and_marks_them() -> None
     assert citation.anchor == "art. 7 pkt 11" and citation.sentences == (0, 2)
     assert citation.highlights == ((0, 9), (20, 29))
     assert "art. 7 pkt 11" in citation_line(citation)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"kind": "statute_summary", "date": date(2025, 8, 22)}, "stan prawny na 22.08.2025"),
+        (
+            {"kind": "statute_summary", "date": date(2025, 8, 22), "effective_from": date(2004, 5, 1)},
+            "stan prawny na 22.08.2025",
+        ),
+        ({"kind": "guide", "date": date(2025, 8, 22)}, "stan prawny na 22.08.2025"),
+        ({"date": date(1960, 6, 14)}, "obowiązuje"),  # a statute's own date stands beside it
+        (
+            {"kind": "draft", "status": "draft", "date": date(2025, 9, 30)},
+            "projekt z 30.09.2025, nie obowiązuje",
+        ),
+        (
+            {"kind": "draft", "status": "draft", "date": date(2025, 9, 30), "extra": {"draft_id": "UD315"}},
+            "projekt (UD315) z 30.09.2025, nie obowiązuje",
+        ),
+        (
+            {"kind": "news", "status": "announced", "date": date(2025, 3, 3)},
+            "zapowiedź z 3.03.2025, nie obowiązuje",
+        ),
+        (
+            {"kind": "statute_summary", "status": "historical", "date": date(2020, 1, 2)},
+            "nieaktualne, stan prawny na 2.01.2020",
+        ),
+        ({"status": "upcoming", "date": date(2025, 5, 5)}, "jeszcze nie obowiązuje, dokument z 5.05.2025"),
+    ],
+)
+def test_status_text_shows_a_date_whenever_the_document_has_one(
+    fields: dict[str, object], expected: str
+) -> None:
+    assert status_text(meta(**fields), TODAY) == expected
+
+
+def test_every_front_end_shows_the_same_line_with_status_and_date() -> None:
+    """Telegram (render), console (plain text) and JSON all show ``citation_line``."""
+    from bot import render
+    from bot.plain import answer_to_json, answer_to_text
+    from bot.records import Answer, AnswerBlock, CitedSentence
+    from tests.bot.html_check import visible_text
+
+    chunk = Chunk(
+        id="c1",
+        doc_id="summaries/zasilek.md",
+        anchor="§ Kto dostaje",
+        text="Zasiłek stały przysługuje …",
+        embed_text="",
+        position=0,
+        meta=meta(
+            kind="statute_summary", date=date(2025, 8, 22), source_url="https://mops.example.pl/a?b=1&c=2"
+        ),
+    )
+    citation = make_citation(1, chunk, TODAY)
+    answer = Answer(
+        question="q",
+        answered=True,
+        blocks=(AnswerBlock((CitedSentence("Zasiłek stały przysługuje …", (1,)),)),),
+        citations=(citation,),
+    )
+    line = citation_line(citation)
+    assert line == "[1] Ustawa o pomocy społecznej, § Kto dostaje — stan prawny na 22.08.2025"
+    assert has_status_and_date(line)
+    [message] = render.render_answer(answer)
+    telegram = next(row for row in message.splitlines() if row.startswith("[1]"))
+    assert visible_text(telegram) == line
+    assert '<a href="https://mops.example.pl/a?b=1&amp;c=2">' in telegram
+    assert line in answer_to_text(answer).splitlines()
+    assert answer_to_json(answer)["citations"][0]["line"] == line  # type: ignore[index]  # JSON is typed as object
+
+
+def test_has_status_and_date() -> None:
+    assert has_status_and_date("[1] Ustawa, art. 7 — obowiązuje od 1.01.2025")
+    assert has_status_and_date("[1] Ustawa, art. 7, 12.03.2004 — obowiązuje")
+    assert not has_status_and_date("[1] Ustawa, art. 7 — obowiązuje")
+    assert not has_status_and_date("[1] Ustawa 1.01.2025")
+
+
+def test_an_act_without_a_start_date_shows_its_own_date_in_the_line() -> None:
+    chunk = Chunk(
+        id="k1",
+        doc_id="statutes/kpa.md",
+        anchor="art. 35",
+        text="Art. 35. …",
+        embed_text="",
+        position=0,
+        meta=meta(title="Kodeks postępowania administracyjnego", date=date(1960, 6, 14)),
+    )
+    line = citation_line(make_citation(1, chunk, TODAY))
+    assert line == "[1] Kodeks postępowania administracyjnego, art. 35, 14.06.1960 — obowiązuje"
+    assert has_status_and_date(line)

@@ -129,3 +129,13 @@ def test_anchor_holds_checks_pages_and_units_against_the_chunk_map() -> None:
     assert not anchor_holds("art. 7 pkt 1", statute, [1]) and not anchor_holds("art. 7 pkt 11", statute, [0])
     assert not anchor_holds("s. 1", statute, [1])
     assert anchor_precision([True, False, True, True]) == 0.75 and anchor_precision([]) == 1.0
+
+
+def test_score_answers_reports_the_share_of_citations_with_status_and_date():
+    question = DevQuestion("a", "ile kryterium", True, "1010 zł", "summaries/kryteria.md", None)
+    dated = dict(
+        GOOD, citations=[dict(GOOD["citations"][0], line="[1] Kryteria — stan prawny na 22.08.2025")]
+    )
+    undated = dict(GOOD, citations=[dict(GOOD["citations"][0], line="[1] Kryteria — obowiązuje")])
+    assert score_answers([(question, dated)]).dated_citations == 1.0
+    assert score_answers([(question, dated), (question, undated)]).dated_citations == 0.5

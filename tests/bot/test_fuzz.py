@@ -78,6 +78,8 @@ COMMANDS = (
     "/reindex",
     "/stats",
     "/zapomnij",
+    "/subskrybuj",
+    "/odsubskrybuj",
     "/nieznane",
     "/szukaj@otherbot",
     "//",

@@ -63,7 +63,7 @@ def test_answer_layout_heading_marks_notice_sources():
     )
     line1 = next(line for line in message.splitlines() if line.startswith("[1]"))
     assert visible_text(line1) == (
-        "[1] Ustawa o pomocy społecznej — art. 1 — Dz.U. 2025 poz. 1214 — obowiązuje od 1.01.2025"
+        "[1] Ustawa o pomocy społecznej, art. 1, Dz.U. 2025 poz. 1214 — obowiązuje od 1.01.2025"
     )
     # A local path is no link.
     line2 = next(line for line in message.splitlines() if line.startswith("[2]"))
@@ -203,7 +203,7 @@ def test_passage_view_bolds_the_cited_sentences_and_links_the_source() -> None:
     (message,) = render.render_passage(cited)
     assert not html_problems(message)
     assert "<b>Opłata wynosi 17 zł &lt;za stronę&gt;.</b> Płaci się z góry." in message
-    assert message.count("<b>") == 1 and "— s. 2" in message
+    assert message.count("<b>") == 1 and "</a>, s. 2, " in message
     assert message.endswith(
         'Źródło: <a href="https://isap.sejm.gov.pl/isap.nsf/x?a=1&amp;b=2">'
         "https://isap.sejm.gov.pl/isap.nsf/x?a=1&amp;b=2</a>"

@@ -71,6 +71,8 @@ async def test_startup_registers_polish_commands(app, api):
         "zrodla",
         "zmiany",
         "szukaj",
+        "subskrybuj",
+        "odsubskrybuj",
         "zapomnij",
     ]
     assert all(c["description"] for c in call.params["commands"])

@@ -11,9 +11,11 @@ import pytest
 from index.documents import load_folder
 
 MAX = 50_000
-FRONT = "---\ntitle: {title}\nkind: guide\nstatus: in_force\nsource_url: https://example.org\n---\n"
+FRONT = "---\ntitle: {title}\nkind: guide\nstatus: in_force\nsource_url: https://example.org\ndate: 2025-01-01\n---\n"
 GOOD_FRONT = FRONT.format(title="Dobry dokument")
-SIDECAR = "title: Dokument\nkind: guide\nstatus: in_force\nsource_url: https://example.org\n"
+SIDECAR = (
+    "title: Dokument\nkind: guide\nstatus: in_force\nsource_url: https://example.org\ndate: 2025-01-01\n"
+)
 TEXT = "Zasiłek okresowy przysługuje osobie samotnie gospodarującej.\n"
 
 

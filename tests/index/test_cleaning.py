@@ -78,3 +78,28 @@ def test_web_debris_and_cookie_notices_are_removed():
 def test_whitespace_and_unicode_are_normalised():
     decomposed = "Pomoc spo\u0142eczna: s\u0301wiadczenia\u00a0 i\u00adnne\r\n\n\n\nkoniec  "
     assert normalize_whitespace(decomposed) == "Pomoc społeczna: świadczenia inne\n\nkoniec"
+
+
+def test_footnotes_at_the_bottom_of_an_isap_page_are_dropped_and_pkt_kept() -> None:
+    from index.cleaning import remove_footnotes
+
+    page = "\n".join(
+        [
+            "o pomocy społecznej1)",
+            "Art. 1. 1. Ustawa określa:",
+            "1) zadania w zakresie pomocy społecznej;",
+            "2) organizację pomocy społecznej.",
+            "____________________",
+            "1) Niniejsza ustawa wdraża dyrektywy Unii Europejskiej;",
+            "ciąg dalszy przypisu.",
+        ]
+    )
+    assert remove_footnotes(page).split("\n") == [
+        "o pomocy społecznej1)",
+        "Art. 1. 1. Ustawa określa:",
+        "1) zadania w zakresie pomocy społecznej;",
+        "2) organizację pomocy społecznej.",
+    ]
+    # Without a marker glued to a word, "1)" lines are pkt: nothing is dropped.
+    plain = "Art. 7. Pomocy udziela się z powodu:\n1) ubóstwa;\n2) sieroctwa."
+    assert remove_footnotes(plain) == plain

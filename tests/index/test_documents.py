@@ -14,8 +14,10 @@ from index.errors import InvalidDocument
 from tests.generated_docs import make_pdf
 
 MAX = 1_000_000
-FRONT = "---\ntitle: Poradnik\nkind: guide\nstatus: in_force\nsource_url: https://mops.example.pl\n---\n"
-SIDECAR = "title: {title}\nkind: {kind}\nstatus: in_force\nsource_url: https://example.org\n"
+FRONT = "---\ntitle: Poradnik\nkind: guide\nstatus: in_force\nsource_url: https://mops.example.pl\ndate: 2025-01-01\n---\n"
+SIDECAR = (
+    "title: {title}\nkind: {kind}\nstatus: in_force\nsource_url: https://example.org\ndate: 2025-01-01\n"
+)
 POLISH = "Zażółć gęślą jaźń. ŚWIĘTY ŹRÓDŁO. Świadczenia z pomocy społecznej."
 
 

@@ -14,6 +14,7 @@ BASE = {
     "kind": "statute",
     "status": "in_force",
     "source_url": "https://isap.sejm.gov.pl/",
+    "date": "2025-08-22",
 }
 
 
@@ -40,7 +41,7 @@ def test_announced_is_an_allowed_status():
     assert parse_meta(BASE | {"status": "announced"}, "a.md").status == "announced"
 
 
-@pytest.mark.parametrize("field", ["title", "kind", "status", "source_url"])
+@pytest.mark.parametrize("field", ["title", "kind", "status", "source_url", "date"])
 def test_missing_required_field_names_file_and_field(field):
     raw = {k: v for k, v in BASE.items() if k != field}
     with pytest.raises(InvalidDocument) as info:

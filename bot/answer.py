@@ -75,7 +75,8 @@ def answer(
     asked: str | Query = query if read else query.text
     hits = searcher.search(asked, k=k, on=today) if question else []
     ranked = rank_evidence(query, candidates(hits, today))
-    probability = gate_probability(query, ranked)
+    embed = getattr(searcher, "embed", None)  # a test double without a model has no vectors
+    probability = gate_probability(query, ranked, embed(query) if embed and hits else None)
     extra["answerable"] = round(probability, 4)
     if probability < refusal_threshold():
         result = _no_answer(question, hits, extra, probability)

@@ -1,28 +1,26 @@
 """The learned answer models: the evidence ranker and the refusal gate.
 
-Both are small files in ``bot/models/`` written by ``scripts/train_answerer.py``
-(LightGBM LambdaRank over ``EVIDENCE_FEATURES``; a LightGBM classifier over
-``GATE_FEATURES`` whose decision threshold, picked on cross-validated
-probabilities of the training questions, sits in ``refusal.json``).
+Both are small files in ``bot/models/`` written by ``scripts/train_answerer.py``:
+LightGBM LambdaRank over ``EVIDENCE_FEATURES`` (``evidence.txt``), and a logistic
+regression over ``GATE_FEATURES`` and the question's e5 vector (``refusal.json``,
+with its decision threshold picked on cross-validated probabilities).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, gate_features, unit_features
-from index.learned import Threshold, load_ranker
+from index.learned import load_gate, load_ranker
 from index.query import Query
 
 MODELS = Path(__file__).parent / "models"
 EVIDENCE_MODEL = MODELS / "evidence.txt"
-REFUSAL_MODEL = MODELS / "refusal.txt"
-REFUSAL_THRESHOLD = MODELS / "refusal.json"
+REFUSAL_MODEL = MODELS / "refusal.json"
 
 
 @dataclass(frozen=True)
@@ -48,10 +46,9 @@ def rank_evidence(query: Query, cands: Sequence[Candidate], model: Path = EVIDEN
     return Ranked(tuple(cands), rows, scores)
 
 
-@lru_cache(maxsize=4)
-def refusal_threshold(path: Path = REFUSAL_THRESHOLD) -> float:
+def refusal_threshold(path: Path = REFUSAL_MODEL) -> float:
     """The gate's probability threshold: below it the question is refused."""
-    return Threshold.load(path).threshold
+    return load_gate(path, GATE_FEATURES).threshold
 
 
 def gate_row(query: Query, ranked: Ranked) -> list[float]:
@@ -60,9 +57,15 @@ def gate_row(query: Query, ranked: Ranked) -> list[float]:
     return gate_features(query, ranked.candidates, ranked.scores, ranked.rows, known)
 
 
-def answerable(query: Query, ranked: Ranked, path: Path = REFUSAL_MODEL) -> float:
-    """P(the evidence answers the question) by the gate; 0 without candidates."""
+def answerable(
+    query: Query, ranked: Ranked, vector: np.ndarray | None = None, path: Path = REFUSAL_MODEL
+) -> float:
+    """P(the evidence answers the question) by the gate; 0 without candidates.
+
+    ``vector`` is the question's e5 query vector (``Searcher.embed``): what the
+    question is about, beside how well the evidence matches it. Without it the
+    gate reads the evidence alone.
+    """
     if not ranked.candidates:
         return 0.0
-    row = np.array([gate_row(query, ranked)], dtype=np.float64)
-    return float(load_ranker(path, GATE_FEATURES).score(row)[0])
+    return load_gate(path, GATE_FEATURES).probability(gate_row(query, ranked), vector)

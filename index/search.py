@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -94,6 +95,8 @@ class Searcher:
         # BM25 runs here while the calling thread embeds the query: both release
         # the GIL, and at a million passages BM25 costs as much as the embedding.
         self._lexical_worker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
+        # The search and the refusal gate both need the question's vector: encode it once.
+        self._encode = lru_cache(maxsize=64)(self._encode_text)
 
     @property
     def version(self) -> str:
@@ -110,6 +113,15 @@ class Searcher:
     def read(self, question: str, previous: str = "", today: date | None = None) -> Query:
         """``question`` read into a ``Query`` with this index's vocabulary."""
         return read_query(question, previous=previous, today=today, vocabulary=self.vocabulary)
+
+    def embed(self, query: Query) -> np.ndarray:
+        """The e5 query vector of ``query`` as searched (shape (dim,), read-only, cached)."""
+        return self._encode(query.search_text.strip())
+
+    def _encode_text(self, text: str) -> np.ndarray:
+        vector = self._embedder.encode_queries([text]).astype(np.float32, copy=False)[0]
+        vector.setflags(write=False)
+        return vector
 
     def search(
         self,
@@ -141,7 +153,7 @@ class Searcher:
         depth = min(len(chunks), max(depth, k))
 
         lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, text, depth)
-        query_vector = self._embedder.encode_queries([text]).astype(np.float32, copy=False)
+        query_vector = self.embed(query)[None, :].copy()  # faiss wants a writable array
         scores, rows = self.loaded.vectors.search(query_vector, depth)
         dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
         lexical = lexical_job.result()
@@ -312,6 +324,10 @@ class HotSearcher:
     def read(self, question: str, previous: str = "", today: date | None = None) -> Query:
         """``Searcher.read`` on the version being served."""
         return self.searcher.read(question, previous, today)
+
+    def embed(self, query: Query) -> np.ndarray:
+        """``Searcher.embed`` on the version being served."""
+        return self.searcher.embed(query)
 
     def search(
         self,

@@ -5,8 +5,8 @@
 Writes (all committed; loading them never needs the data):
 - ``index/models/fusion.txt``   LightGBM LambdaRank: passage fusion of dense and BM25 candidates;
 - ``bot/models/evidence.txt``   LightGBM LambdaRank: which evidence unit answers;
-- ``bot/models/refusal.txt``    LightGBM classifier: answer or refuse;
-- ``bot/models/refusal.json``   its threshold (Youden's J on cross-validated probabilities).
+- ``bot/models/refusal.json``   logistic regression: answer or refuse, over the gate features
+  and the question's e5 vector, with its threshold (Youden's J on cross-validated probabilities).
 
 Data (strict discipline):
 - LQAD-PL **train** (read from ../shared/sources/eval/lqad_pl at run time) for fusion and
@@ -52,7 +52,7 @@ from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, candidates
 from bot.ranking import Ranked, gate_row
 from index import evaluation as ev
 from index import fusion
-from index.learned import RankModel, Threshold
+from index.learned import LogisticGate, RankModel
 from index.legal_units import anchor_matches
 from index.polish import words
 from index.query import Query
@@ -69,7 +69,6 @@ TODAY = date(2026, 12, 1)  # the legal state the training questions are asked on
 EVIDENCE_DEPTH = 10  # passages whose units are candidates (the answer engine uses the same)
 TUNE_REPEAT = 4  # each tune question counts as this many LQAD ones (colloquial style is what users type)
 LQAD_NEGATIVES = 600  # LQAD-PL train questions about other acts sampled as refusal negatives
-MAX_FALSE_REFUSALS = 0.03  # the gate's threshold keeps false refusals of tune questions at or under this
 KPA = "kodeks postępowania administracyjnego"
 
 
@@ -282,55 +281,68 @@ def select(
 # ---------------------------------------------------------------- refusal gate
 
 
-GATE_PARAMS: dict[str, Any] = {
-    "n_estimators": 200,
-    "num_leaves": 7,
-    "learning_rate": 0.05,
-    "min_child_samples": 20,
-}
+GATE_C = (0.1, 0.3, 1.0)  # inverse regularisation strengths tried; the cross-validated best is kept
 
 
 def fit_gate(
-    rows: np.ndarray, labels: np.ndarray, tune_positive: np.ndarray, seed: int, path: Path
-) -> Threshold:
-    """A LightGBM classifier (saved to ``path``) and its threshold from cross-validated probabilities.
+    rows: np.ndarray,
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    tune_positive: np.ndarray,
+    seed: int,
+    about: dict[str, object] | None = None,
+) -> LogisticGate:
+    """A logistic regression over the gate features and the question vector, with its threshold.
 
-    The threshold maximises Youden's J between the tune half's answerable questions
-    and every negative: the share answered plus the share refused, minus one.
-    Both errors count alike; no figure of any evaluation set is looked at.
+    Inputs are standardised (a missing value becomes the mean). The regularisation
+    strength and the threshold come from 5-fold cross-validated probabilities over
+    the training questions only: the threshold maximises Youden's J between the
+    tune half's answerable questions and every negative (the share answered plus
+    the share refused, minus one); both errors count alike.
     """
-    import lightgbm
+    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    def classifier() -> Any:
-        return lightgbm.LGBMClassifier(
-            **GATE_PARAMS,
-            class_weight="balanced",
-            random_state=seed,
-            deterministic=True,
-            force_row_wise=True,
-            n_jobs=1,
-            verbose=-1,
-        )
-
+    inputs = np.hstack([rows, vectors]).astype(np.float64)
+    mean = np.nan_to_num(np.nanmean(inputs, axis=0))
+    scale = np.nan_to_num(np.nanstd(inputs, axis=0))
+    scale[scale < 1e-9] = 1.0
+    z = np.nan_to_num((inputs - mean) / scale, nan=0.0)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    probabilities = cross_val_predict(classifier(), rows, labels, cv=folds, method="predict_proba")[:, 1]
-    positives, negatives = probabilities[tune_positive], probabilities[labels == 0]
-    candidates_ = np.unique(probabilities)
-    scores = [np.mean(positives >= t) + np.mean(negatives < t) - 1 for t in candidates_]
-    threshold = float(candidates_[int(np.argmax(scores))])
-    model = classifier().fit(rows, labels, feature_name=list(GATE_FEATURES))
-    model.booster_.save_model(str(path))
-    answered, refused = float(np.mean(positives >= threshold)), float(np.mean(negatives < threshold))
-    log.info(
-        "gate: threshold %.4f, cross-validated: tune answered %.3f, negatives refused %.3f",
-        threshold,
-        answered,
-        refused,
-    )
-    return Threshold(
-        threshold,
-        {"cross_validated": {"tune_answered": round(answered, 4), "negatives_refused": round(refused, 4)}},
+    best: tuple[float, float, float, float, float] | None = None  # (J, C, threshold, answered, refused)
+    for c in GATE_C:
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+        probabilities = cross_val_predict(model, z, labels, cv=folds, method="predict_proba")[:, 1]
+        positives, negatives = probabilities[tune_positive], probabilities[labels == 0]
+        cuts = np.unique(probabilities)
+        j = [np.mean(positives >= t) + np.mean(negatives < t) - 1 for t in cuts]
+        threshold = float(cuts[int(np.argmax(j))])
+        answered, refused = float(np.mean(positives >= threshold)), float(np.mean(negatives < threshold))
+        log.info(
+            "gate C=%s: threshold %.4f, cross-validated tune answered %.3f, negatives refused %.3f",
+            c,
+            threshold,
+            answered,
+            refused,
+        )
+        if best is None or max(j) > best[0] + 1e-9:
+            best = (float(max(j)), c, threshold, answered, refused)
+    assert best is not None
+    _, c, threshold, answered, refused = best
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z, labels)
+    return LogisticGate(
+        features=tuple(GATE_FEATURES),
+        vector_dim=vectors.shape[1],
+        mean=mean,
+        scale=scale,
+        coef=model.coef_[0],
+        intercept=float(model.intercept_[0]),
+        threshold=threshold,
+        about={
+            "C": c,
+            "cross_validated": {"tune_answered": round(answered, 4), "negatives_refused": round(refused, 4)},
+            **(about or {}),
+        },
     )
 
 
@@ -361,8 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = load_embedder(settings.model_name_or_path, onnx=settings.onnx_queries)
     fusion_file = args.index_models / "fusion.txt"
     evidence_file = args.bot_models / "evidence.txt"
-    refusal_file = args.bot_models / "refusal.txt"
-    threshold_file = args.bot_models / "refusal.json"
+    refusal_file = args.bot_models / "refusal.json"
 
     lqad = lqad_index(args.lqad_dir, embedder, args.cache_dir)
     train_rows = lqad_queries(args.lqad_dir, "train")
@@ -376,8 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.gate_only:
         train_fusion_and_evidence(args, lqad, knowledge, kchunks, tune, by_id, embedder, train_rows, dev_rows)
     ksearch = Searcher(knowledge, embedder, fusion_model=fusion_file)
-    train_gate(args, ksearch, tune, by_id, train_rows, evidence_file, refusal_file, threshold_file)
-    log.info("wrote %s, %s, %s, %s", fusion_file, evidence_file, refusal_file, threshold_file)
+    train_gate(args, ksearch, tune, by_id, train_rows, evidence_file, refusal_file)
+    log.info("wrote %s, %s, %s", fusion_file, evidence_file, refusal_file)
     return 0
 
 
@@ -475,15 +486,17 @@ def train_gate(
     train_rows: list[dict[str, Any]],
     evidence_file: Path,
     refusal_file: Path,
-    threshold_file: Path,
 ) -> None:
     """Stage 3: the refusal gate, every question searched in the knowledge base."""
     from bot.ranking import rank_evidence
+
+    vectors: list[np.ndarray] = []
 
     def gate_example(question: str, previous: str = "") -> list[float]:
         query = ksearch.read(question, previous, TODAY)
         hits = ksearch.search(query, k=EVIDENCE_DEPTH, on=TODAY)
         ranked: Ranked = rank_evidence(query, candidates(hits, TODAY), evidence_file)
+        vectors.append(ksearch.embed(query))
         return gate_row(query, ranked)
 
     rows, labels, tune_flags = [], [], []
@@ -508,17 +521,23 @@ def train_gate(
         rows.append(gate_example(row["question"]))
         labels.append(label)
         tune_flags.append(False)
-    gate = fit_gate(
-        np.array(rows, dtype=np.float64), np.array(labels), np.array(tune_flags), args.seed, refusal_file
-    )
-    gate.about["trained_on"] = {
+    trained_on = {
         "tune_questions": len(tune),
         "offtopic_train": len(offtopic),
         "lqad_kpa_positives": len(kpa),
         "lqad_other_negatives": len(other),
         "seed": args.seed,
+        "embedder": ksearch.loaded.manifest.get("model_id"),
     }
-    gate.save(threshold_file)
+    gate = fit_gate(
+        np.array(rows, dtype=np.float64),
+        np.vstack(vectors),
+        np.array(labels),
+        np.array(tune_flags),
+        args.seed,
+        {"trained_on": trained_on},
+    )
+    gate.save(refusal_file)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ import pytest
 from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES
 from bot.ranking import EVIDENCE_MODEL, REFUSAL_MODEL, refusal_threshold
 from index.fusion import FUSION_FEATURES, MODEL_FILE
-from index.learned import ModelFileError, RankModel, load_ranker
+from index.learned import LogisticGate, ModelFileError, RankModel, load_gate, load_ranker
 from scripts.train_answerer import Group, accuracy_at_1, fit_gate, train_ranker
 
 
@@ -30,9 +30,28 @@ def test_shipped_rankers_load_and_score_rows_with_missing_values(
 
 def test_shipped_gate_gives_probabilities_and_has_a_threshold() -> None:
     assert 0.0 < refusal_threshold() < 1.0
-    gate = load_ranker(REFUSAL_MODEL, GATE_FEATURES)
-    rows = np.full((2, len(GATE_FEATURES)), np.nan)
-    assert np.all((gate.score(rows) >= 0) & (gate.score(rows) <= 1))
+    gate = load_gate(REFUSAL_MODEL, GATE_FEATURES)
+    unknown = [float("nan")] * len(GATE_FEATURES)
+    vector = np.random.default_rng(0).normal(size=gate.vector_dim)
+    vector /= np.linalg.norm(vector)  # e5 vectors are unit length
+    for p in (gate.probability(unknown, None), gate.probability(unknown, vector)):
+        assert 0.0 < p < 1.0
+    assert REFUSAL_MODEL.stat().st_size < 200_000  # small enough to commit
+
+
+def test_a_gate_of_other_features_or_inconsistent_weights_is_refused(tmp_path: Path) -> None:
+    gate = load_gate(REFUSAL_MODEL, GATE_FEATURES)
+    with pytest.raises(ModelFileError):
+        LogisticGate.load(REFUSAL_MODEL, ("something", "else"))
+    broken = tmp_path / "gate.json"
+    LogisticGate(gate.features, gate.vector_dim + 1, gate.mean, gate.scale, gate.coef, 0.0, 0.5, {}).save(
+        broken
+    )
+    with pytest.raises(ModelFileError):
+        LogisticGate.load(broken, GATE_FEATURES)
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFileError):
+        LogisticGate.load(broken, GATE_FEATURES)
 
 
 def test_a_model_of_other_features_is_refused(tmp_path: Path) -> None:
@@ -67,14 +86,25 @@ def test_training_is_deterministic_given_the_seed(tmp_path: Path) -> None:
 
 def test_gate_threshold_balances_both_errors_and_is_deterministic(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    positives = rng.normal(1.0, 1.0, size=(100, len(GATE_FEATURES)))
-    negatives = rng.normal(-1.0, 1.0, size=(100, len(GATE_FEATURES)))
-    rows = np.vstack([positives, negatives])
+    rows = np.vstack(
+        [
+            rng.normal(1.0, 1.0, size=(100, len(GATE_FEATURES))),
+            rng.normal(-1.0, 1.0, size=(100, len(GATE_FEATURES))),
+        ]
+    )
+    rows[::7, 0] = np.nan  # missing values are read as the mean
+    vectors = rng.normal(size=(200, 8))
+    vectors[:100, 0] += 1.0  # the "topic" also tells them apart
     labels = np.array([1] * 100 + [0] * 100)
-    first = fit_gate(rows, labels, labels.astype(bool), 13, tmp_path / "a.txt")
-    second = fit_gate(rows, labels, labels.astype(bool), 13, tmp_path / "b.txt")
-    assert first == second and (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
-    gate = RankModel(tmp_path / "a.txt", GATE_FEATURES)
-    answered = gate.score(positives) >= first.threshold
-    refused = gate.score(negatives) < first.threshold
+    first = fit_gate(rows, vectors, labels, labels.astype(bool), 13)
+    second = fit_gate(rows, vectors, labels, labels.astype(bool), 13)
+    first.save(tmp_path / "a.json")
+    second.save(tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    gate = LogisticGate.load(tmp_path / "a.json", GATE_FEATURES)
+    p = np.array([gate.probability(r, v) for r, v in zip(rows, vectors, strict=True)])
+    answered, refused = p[:100] >= gate.threshold, p[100:] < gate.threshold
     assert answered.mean() > 0.9 and refused.mean() > 0.9
+    # Without the vector the evidence alone still decides most questions.
+    alone = np.array([gate.probability(r, None) for r in rows])
+    assert (alone[:100] >= gate.threshold).mean() > 0.8

@@ -119,7 +119,7 @@ class Searcher:
         return self._encode(query.search_text.strip())
 
     def _encode_text(self, text: str) -> np.ndarray:
-        vector = self._embedder.encode_queries([text]).astype(np.float32, copy=False)[0]
+        vector: np.ndarray = self._embedder.encode_queries([text]).astype(np.float32, copy=False)[0]
         vector.setflags(write=False)
         return vector
 

@@ -9,7 +9,8 @@ Structural rules only (no weights):
 - units are grouped by status: in force first, then planned changes and drafts,
   then outdated law; a question about changes puts planned changes first, one
   about the past (or a past year) puts the outdated law first;
-- sources are numbered by first use; each line cites its passage.
+- sources are numbered by first use; each line cites its passage, its best-ranked
+  unit first.
 """
 
 from __future__ import annotations
@@ -182,15 +183,20 @@ def _blocks(
 
 
 def _by_source(pieces: Sequence[_Piece]) -> list[tuple[str, list[_Piece]]]:
-    """Pieces by passage: passages in the order their best piece was chosen, units in reading order."""
+    """Pieces by passage: passages in the order their best piece was chosen; within a passage
+    the better-ranked evidence first (the answer opens the line), each with its list context
+    in reading order."""
     grouped: dict[str, list[_Piece]] = {}
     for piece in sorted(pieces, key=lambda p: p.order):
         grouped.setdefault(piece.candidate.hit.chunk.id, []).append(piece)
-    return [(cid, sorted(group, key=lambda p: p.candidate.unit.position)) for cid, group in grouped.items()]
+    return [
+        (cid, sorted(group, key=lambda p: (p.order, p.candidate.unit.position)))
+        for cid, group in grouped.items()
+    ]
 
 
 def _join(pieces: Sequence[_Piece]) -> str:
-    """One line from a passage's units; a gap in reading order is marked with "…"."""
+    """One line from a passage's units; a gap or a step back in reading order is marked with "…"."""
     parts: list[str] = []
     shown = {p.candidate.unit.text for p in pieces}
     last = None
@@ -199,7 +205,7 @@ def _join(pieces: Sequence[_Piece]) -> str:
         if unit.stem and unit.stem not in shown:  # an item never stands without its stem
             parts.append(f"{unit.stem} …")
             shown.add(unit.stem)
-        elif last is not None and unit.position > last + 1:
+        elif last is not None and unit.position != last + 1:
             parts.append("…")
         parts.append(unit.text)
         last = unit.position

@@ -356,6 +356,7 @@ FUSION_GRID = [
 EVIDENCE_GRID = [
     {"rounds": 150, "num_leaves": 7},
     {"rounds": 300, "num_leaves": 15},
+    {"rounds": 300, "num_leaves": 15, "min_data_in_leaf": 50},  # fewer, broader leaves: less over-fit
 ]
 
 

@@ -6,8 +6,7 @@ powodu:"), and a stem knows it has items. Units come from the sentences stored o
 each chunk at build time (``Chunk.sentences``, THE splitter ``index.sentences``).
 
 Every unit is embedded once, at index build, with the passage model (``passage: ``
-prompt), after its passage's heading lines (``unit_input``), and stored with the
-index version (``SentenceVectors``): embedding the
+prompt) and stored with the index version (``SentenceVectors``): embedding the
 units of the top passages at question time took 1.8 s for 60 units with ONNX
 Runtime on the project machine, against ~20 ms for the whole search.
 """
@@ -105,21 +104,13 @@ def chunk_units(chunk: Chunk) -> tuple[EvidenceUnit, ...]:
     return evidence_units(chunk.text, chunk.sentences)
 
 
-def unit_input(chunk: Chunk, unit: EvidenceUnit) -> str:
-    """What the model embeds for ``unit`` of ``chunk``: the passage's heading lines (document
-    title, section path) before the unit, so "Wynosi 1010 zł." keeps what it is about."""
-    text, full = chunk.text, chunk.embed_text
-    head = full[: -len(text)] if text and full.endswith(text) and full != text else ""
-    return f"{head}{unit.embed_text}"
-
-
 def unit_key(text: str) -> str:
     """The key a unit's vector is stored under: a hash of what was embedded."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
 
 class SentenceVectors:
-    """Vectors of evidence units, looked up by ``unit_key`` of their ``unit_input``."""
+    """Vectors of evidence units, looked up by ``unit_key`` of their ``embed_text``."""
 
     def __init__(self, keys: Sequence[str], matrix: np.ndarray) -> None:
         self.rows = {key: row for row, key in enumerate(keys)}
@@ -137,9 +128,7 @@ class SentenceVectors:
         batch_size: int = 32,
     ) -> SentenceVectors:
         """Embed every unit of ``chunks``; vectors of ``previous`` are reused for unchanged units."""
-        texts = list(
-            dict.fromkeys(unit_input(chunk, unit) for chunk in chunks for unit in chunk_units(chunk))
-        )
+        texts = list(dict.fromkeys(unit.embed_text for chunk in chunks for unit in chunk_units(chunk)))
         keys = [unit_key(text) for text in texts]
         matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
         missing = []
@@ -154,9 +143,9 @@ class SentenceVectors:
             matrix[batch] = embedder.encode_passages([texts[row] for row in batch], batch_size=batch_size)
         return cls(keys, matrix)
 
-    def cosines(self, chunk: Chunk, query_vector: np.ndarray) -> list[float | None]:
-        """Cosine of each unit of ``chunk`` with the (normalised) query vector; None for a unit not stored."""
-        rows = [self.rows.get(unit_key(unit_input(chunk, unit))) for unit in chunk_units(chunk)]
+    def cosines(self, units: Sequence[EvidenceUnit], query_vector: np.ndarray) -> list[float | None]:
+        """Cosine of each unit with the (normalised) query vector; None for a unit not stored."""
+        rows = [self.rows.get(unit_key(unit.embed_text)) for unit in units]
         known = [row for row in rows if row is not None]
         values = iter((self.matrix[known] @ query_vector).tolist() if known else [])
         return [None if row is None else float(next(values)) for row in rows]

@@ -22,6 +22,7 @@ import numpy as np
 
 from index import fusion
 from index.errors import IndexNotBuilt, PomocnikError
+from index.evidence import chunk_units
 from index.legal_units import parse_anchor, parse_unit_refs
 from index.metadata import effective_status
 from index.polish import fold_diacritics, word_tokens, words
@@ -204,7 +205,9 @@ class Searcher:
                 lexical_rank=lexical_rank.get(row),
                 unit_boost=row in boosted,
                 dense_score=float(cosine),
-                unit_cosines=None if units is None else tuple(units.cosines(chunks[row], query_vector[0])),
+                unit_cosines=None
+                if units is None
+                else tuple(units.cosines(chunk_units(chunks[row]), query_vector[0])),
             )
             for (score, row), cosine in zip(picked, cosines, strict=True)
         ]

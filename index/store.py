@@ -40,8 +40,7 @@ from index.vectors import VectorIndex, VectorKind, configure_threads
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: chunks carry their sentences (span, page, unit anchor, list structure);
-# 3: unit vectors embed the passage's heading lines before the unit
+FORMAT_VERSION = 2  # 2: chunks carry their sentences (span, page, unit anchor, list structure)
 KEEP_VERSIONS = 3  # the current one plus two to fall back on by hand
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.evidence import SentenceVectors, chunk_units, evidence_units, unit_input
+from index.evidence import SentenceVectors, evidence_units
 from index.records import Chunk, DocumentMeta
 
 ART7 = (
@@ -65,34 +65,14 @@ def test_vectors_are_stored_reused_and_looked_up_by_unit(tmp_path: Path) -> None
     vectors.save(tmp_path)
     loaded = SentenceVectors.load(tmp_path)
     assert loaded is not None and loaded.rows == vectors.rows
+    units = evidence_units(ART7)
     query = vectors.matrix[2]
-    cosines = loaded.cosines(chunk(ART7), query)
+    cosines = loaded.cosines(units, query)
     assert abs(cosines[2] - 1.0) < 1e-2  # float16 on disk
     # A rebuild embeds only the new unit.
     again = CountingEmbedder()
     SentenceVectors.build([chunk(ART7 + "\nNowe zdanie."), chunk("Inne.")], again, previous=loaded)
     assert again.embedded == ["Nowe zdanie.", "Inne."]
     # A unit the index never stored has no cosine.
-    assert loaded.cosines(chunk("Zupełnie inny tekst."), query) == [None]
+    assert loaded.cosines(evidence_units("Zupełnie inny tekst."), query) == [None]
     assert SentenceVectors.load(tmp_path / "missing") is None
-
-
-def test_a_unit_is_embedded_after_its_passage_headings() -> None:
-    text = "Kryterium wynosi 1010 zł. Kwota jest weryfikowana co trzy lata."
-    meta = DocumentMeta(title="Kryteria dochodowe", kind="summary", status="in_force", source_url="")
-    headed = Chunk(
-        id="k",
-        doc_id="d",
-        anchor="§ Osoba samotna",
-        text=text,
-        embed_text=f"Kryteria dochodowe\n§ Osoba samotna\n{text}",
-        meta=meta,
-        position=0,
-    )
-    inputs = [unit_input(headed, unit) for unit in chunk_units(headed)]
-    assert inputs == [
-        "Kryteria dochodowe\n§ Osoba samotna\nKryterium wynosi 1010 zł.",
-        "Kryteria dochodowe\n§ Osoba samotna\nKwota jest weryfikowana co trzy lata.",
-    ]
-    # A passage embedded as its bare text (no headings) gives the bare unit.
-    assert unit_input(chunk(text), chunk_units(chunk(text))[0]) == "Kryterium wynosi 1010 zł."

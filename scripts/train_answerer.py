@@ -5,8 +5,9 @@
 Writes (all committed; loading them never needs the data):
 - ``index/models/fusion.txt``   LightGBM LambdaRank: passage fusion of dense and BM25 candidates;
 - ``bot/models/evidence.txt``   LightGBM LambdaRank: which evidence unit answers;
-- ``bot/models/refusal.json``   logistic regression: answer or refuse, over the gate features
-  and the question's e5 vector, with its threshold (Youden's J on cross-validated probabilities).
+- ``bot/models/refusal.json``   logistic regression: answer or refuse, over the gate features,
+  the question's nearest training questions and its e5 vector, with its threshold (Youden's J
+  on cross-validated probabilities); ``refusal.npz`` the training questions' vectors.
 
 Data (strict discipline):
 - LQAD-PL **train** (read from ../shared/sources/eval/lqad_pl at run time) for fusion and
@@ -52,7 +53,7 @@ from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, candidates
 from bot.ranking import Ranked, gate_row
 from index import evaluation as ev
 from index import fusion
-from index.learned import LogisticGate, RankModel
+from index.learned import LogisticGate, RankModel, neighbour_features
 from index.legal_units import anchor_matches
 from index.polish import words
 from index.query import Query
@@ -281,7 +282,25 @@ def select(
 # ---------------------------------------------------------------- refusal gate
 
 
-GATE_C = (0.1, 0.3, 1.0)  # inverse regularisation strengths tried; the cross-validated best is kept
+GATE_C = (0.1, 0.3, 1.0)  # inverse regularisation strengths tried
+GATE_K = (3, 10)  # neighbours tried; the cross-validated best pair is kept
+
+
+def _standardise(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = np.nan_to_num(np.nanmean(inputs, axis=0))
+    scale = np.nan_to_num(np.nanstd(inputs, axis=0))
+    scale[scale < 1e-9] = 1.0
+    return mean, scale
+
+
+def _z(inputs: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    z: np.ndarray = np.nan_to_num((inputs - mean) / scale, nan=0.0)
+    return z
+
+
+def _gate_inputs(rows: np.ndarray, vectors: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Inputs in ``LogisticGate`` order: evidence features, neighbour features, the vector."""
+    return np.hstack([rows, neighbours, vectors]).astype(np.float64)
 
 
 def fit_gate(
@@ -292,52 +311,70 @@ def fit_gate(
     seed: int,
     about: dict[str, object] | None = None,
 ) -> LogisticGate:
-    """A logistic regression over the gate features and the question vector, with its threshold.
+    """A logistic regression over the evidence features, the question's nearest training
+    questions and its vector, with its threshold.
 
-    Inputs are standardised (a missing value becomes the mean). The regularisation
-    strength and the threshold come from 5-fold cross-validated probabilities over
-    the training questions only: the threshold maximises Youden's J between the
-    tune half's answerable questions and every negative (the share answered plus
-    the share refused, minus one); both errors count alike.
+    Inputs are standardised (a missing value becomes the mean). ``k``, the
+    regularisation strength and the threshold come from 5-fold cross-validated
+    probabilities over the training questions only (neighbours found within the
+    training folds): the threshold maximises Youden's J between the tune half's
+    answerable questions and every negative (the share answered plus the share
+    refused, minus one); both errors count alike.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
-    inputs = np.hstack([rows, vectors]).astype(np.float64)
-    mean = np.nan_to_num(np.nanmean(inputs, axis=0))
-    scale = np.nan_to_num(np.nanstd(inputs, axis=0))
-    scale[scale < 1e-9] = 1.0
-    z = np.nan_to_num((inputs - mean) / scale, nan=0.0)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    best: tuple[float, float, float, float, float] | None = None  # (J, C, threshold, answered, refused)
-    for c in GATE_C:
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-        probabilities = cross_val_predict(model, z, labels, cv=folds, method="predict_proba")[:, 1]
-        positives, negatives = probabilities[tune_positive], probabilities[labels == 0]
-        cuts = np.unique(probabilities)
-        j = [np.mean(positives >= t) + np.mean(negatives < t) - 1 for t in cuts]
-        threshold = float(cuts[int(np.argmax(j))])
-        answered, refused = float(np.mean(positives >= threshold)), float(np.mean(negatives < threshold))
-        log.info(
-            "gate C=%s: threshold %.4f, cross-validated tune answered %.3f, negatives refused %.3f",
-            c,
-            threshold,
-            answered,
-            refused,
-        )
-        if best is None or max(j) > best[0] + 1e-9:
-            best = (float(max(j)), c, threshold, answered, refused)
+    def model(c: float) -> Any:
+        return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+
+    folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=seed).split(rows, labels))
+    best: tuple[float, int, float, float, float, float] | None = (
+        None  # (J, k, C, threshold, answered, refused)
+    )
+    for k in GATE_K:
+        for c in GATE_C:
+            probabilities = np.zeros(len(labels))
+            for train, held in folds:
+                near_train = neighbour_features(
+                    vectors[train], vectors[train], labels[train], k, exclude_self=True
+                )
+                near_held = neighbour_features(vectors[held], vectors[train], labels[train], k)
+                fitted = _gate_inputs(rows[train], vectors[train], near_train)
+                mean, scale = _standardise(fitted)
+                classifier = model(c).fit(_z(fitted, mean, scale), labels[train])
+                held_inputs = _gate_inputs(rows[held], vectors[held], near_held)
+                probabilities[held] = classifier.predict_proba(_z(held_inputs, mean, scale))[:, 1]
+            positives, negatives = probabilities[tune_positive], probabilities[labels == 0]
+            cuts = np.unique(probabilities)
+            j = [np.mean(positives >= t) + np.mean(negatives < t) - 1 for t in cuts]
+            threshold = float(cuts[int(np.argmax(j))])
+            answered, refused = float(np.mean(positives >= threshold)), float(np.mean(negatives < threshold))
+            log.info(
+                "gate k=%d C=%s: threshold %.4f, cross-validated tune answered %.3f, negatives refused %.3f",
+                k,
+                c,
+                threshold,
+                answered,
+                refused,
+            )
+            if best is None or max(j) > best[0] + 1e-9:
+                best = (float(max(j)), k, c, threshold, answered, refused)
     assert best is not None
-    _, c, threshold, answered, refused = best
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z, labels)
+    _, k, c, threshold, answered, refused = best
+    inputs = _gate_inputs(rows, vectors, neighbour_features(vectors, vectors, labels, k, exclude_self=True))
+    mean, scale = _standardise(inputs)
+    classifier = model(c).fit(_z(inputs, mean, scale), labels)
     return LogisticGate(
         features=tuple(GATE_FEATURES),
         vector_dim=vectors.shape[1],
         mean=mean,
         scale=scale,
-        coef=model.coef_[0],
-        intercept=float(model.intercept_[0]),
+        coef=classifier.coef_[0],
+        intercept=float(classifier.intercept_[0]),
         threshold=threshold,
+        neighbours=k,
+        references=vectors.astype(np.float32),
+        reference_labels=labels.astype(np.int64),
         about={
             "C": c,
             "cross_validated": {"tune_answered": round(answered, 4), "negatives_refused": round(refused, 4)},

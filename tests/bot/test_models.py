@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES
 from bot.ranking import EVIDENCE_MODEL, REFUSAL_MODEL, refusal_threshold
 from index.fusion import FUSION_FEATURES, MODEL_FILE
-from index.learned import LogisticGate, ModelFileError, RankModel, load_gate, load_ranker
+from index.learned import LogisticGate, ModelFileError, RankModel, load_gate, load_ranker, neighbour_features
 from scripts.train_answerer import Group, accuracy_at_1, fit_gate, train_ranker
 
 
@@ -36,7 +37,8 @@ def test_shipped_gate_gives_probabilities_and_has_a_threshold() -> None:
     vector /= np.linalg.norm(vector)  # e5 vectors are unit length
     for p in (gate.probability(unknown, None), gate.probability(unknown, vector)):
         assert 0.0 < p < 1.0
-    assert REFUSAL_MODEL.stat().st_size < 200_000  # small enough to commit
+    size = REFUSAL_MODEL.stat().st_size + REFUSAL_MODEL.with_suffix(".npz").stat().st_size
+    assert size < 2_000_000  # small enough to commit
 
 
 def test_a_gate_of_other_features_or_inconsistent_weights_is_refused(tmp_path: Path) -> None:
@@ -44,10 +46,16 @@ def test_a_gate_of_other_features_or_inconsistent_weights_is_refused(tmp_path: P
     with pytest.raises(ModelFileError):
         LogisticGate.load(REFUSAL_MODEL, ("something", "else"))
     broken = tmp_path / "gate.json"
-    LogisticGate(gate.features, gate.vector_dim + 1, gate.mean, gate.scale, gate.coef, 0.0, 0.5, {}).save(
-        broken
-    )
+    replace(gate, coef=gate.coef[:-1]).save(broken)
     with pytest.raises(ModelFileError):
+        LogisticGate.load(broken, GATE_FEATURES)
+    replace(gate, references=gate.references[:, :-1]).save(broken)
+    with pytest.raises(ModelFileError):
+        LogisticGate.load(broken, GATE_FEATURES)
+    gate.save(broken)
+    assert LogisticGate.load(broken, GATE_FEATURES).threshold == gate.threshold
+    broken.with_suffix(".npz").unlink()
+    with pytest.raises(ModelFileError):  # the reference vectors are part of the model
         LogisticGate.load(broken, GATE_FEATURES)
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelFileError):
@@ -94,13 +102,15 @@ def test_gate_threshold_balances_both_errors_and_is_deterministic(tmp_path: Path
     )
     rows[::7, 0] = np.nan  # missing values are read as the mean
     vectors = rng.normal(size=(200, 8))
-    vectors[:100, 0] += 1.0  # the "topic" also tells them apart
+    vectors[:100, 0] += 3.0  # the "topic" also tells them apart
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = np.array([1] * 100 + [0] * 100)
     first = fit_gate(rows, vectors, labels, labels.astype(bool), 13)
     second = fit_gate(rows, vectors, labels, labels.astype(bool), 13)
     first.save(tmp_path / "a.json")
     second.save(tmp_path / "b.json")
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     gate = LogisticGate.load(tmp_path / "a.json", GATE_FEATURES)
     p = np.array([gate.probability(r, v) for r, v in zip(rows, vectors, strict=True)])
     answered, refused = p[:100] >= gate.threshold, p[100:] < gate.threshold
@@ -108,3 +118,12 @@ def test_gate_threshold_balances_both_errors_and_is_deterministic(tmp_path: Path
     # Without the vector the evidence alone still decides most questions.
     alone = np.array([gate.probability(r, None) for r in rows])
     assert (alone[:100] >= gate.threshold).mean() > 0.8
+
+
+def test_neighbour_features_measure_closeness_to_each_label() -> None:
+    references = np.eye(4, dtype=np.float32)  # four orthogonal "questions"
+    labels = np.array([1, 1, 0, 0])
+    near = neighbour_features(references[:1], references, labels, k=1)
+    assert near.tolist() == [[1.0, 0.0, 1.0]]  # itself answerable, nothing refused nearby
+    # Left out of its own neighbours (training), the same question is close to nothing.
+    assert neighbour_features(references, references, labels, k=1, exclude_self=True)[0].tolist() == [0, 0, 0]

@@ -17,6 +17,7 @@ import numpy as np
 from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, gate_features, unit_features
 from index.learned import load_gate, load_ranker
 from index.query import Query
+from index.records import QueryVector
 
 MODELS = Path(__file__).parent / "models"
 EVIDENCE_MODEL = MODELS / "evidence.txt"
@@ -58,13 +59,13 @@ def gate_row(query: Query, ranked: Ranked) -> list[float]:
 
 
 def answerable(
-    query: Query, ranked: Ranked, vector: np.ndarray | None = None, path: Path = REFUSAL_MODEL
+    query: Query, ranked: Ranked, vector: QueryVector | None = None, path: Path = REFUSAL_MODEL
 ) -> float:
     """P(the evidence answers the question) by the gate; 0 without candidates.
 
-    ``vector`` is the question's e5 query vector (``Searcher.embed``): what the
-    question is about, beside how well the evidence matches it. Without it the
-    gate reads the evidence alone.
+    ``vector`` is the question's query vector (``Searcher.embed``): what the
+    question is about, beside how well the evidence matches it. Without it, or
+    from another model than the gate was trained on, the gate reads the evidence alone.
     """
     if not ranked.candidates:
         return 0.0

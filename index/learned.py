@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import PomocnikError
+from index.records import QueryVector
 
 
 class ModelFileError(PomocnikError):
@@ -103,6 +104,7 @@ class LogisticGate:
     intercept: float
     threshold: float  # probability at or above which the positive class is decided
     neighbours: int  # k of the neighbour features
+    embedder: str  # model id of the vectors it was trained on; others are ignored
     references: np.ndarray  # (n, vector_dim) training question vectors
     reference_labels: np.ndarray  # (n,) 1 = answerable, 0 = refused
     about: dict[str, object]
@@ -128,6 +130,7 @@ class LogisticGate:
                 float(raw.pop("intercept")),
                 float(raw.pop("threshold")),
                 int(raw.pop("neighbours")),
+                str(raw.pop("embedder")),
                 references,
                 labels,
                 raw,
@@ -158,6 +161,7 @@ class LogisticGate:
             "features": list(self.features),
             "vector_dim": self.vector_dim,
             "neighbours": self.neighbours,
+            "embedder": self.embedder,
             "intercept": round(self.intercept, 6),
             **self.about,
             "mean": floats(self.mean),
@@ -171,10 +175,11 @@ class LogisticGate:
                 out, vectors=self.references.astype(np.float16), labels=self.reference_labels.astype(np.int8)
             )
 
-    def inputs(self, row: Sequence[float], vector: np.ndarray | None) -> np.ndarray:
-        """The raw inputs of one question (NaN where unknown)."""
+    def inputs(self, row: Sequence[float], query: QueryVector | None) -> np.ndarray:
+        """The raw inputs of one question (NaN where unknown, and for another model's vector)."""
         values = np.full(self.width, np.nan)
         values[: len(self.features)] = np.asarray(row, dtype=np.float64)
+        vector = query.values if query is not None and query.model_id == self.embedder else None
         if vector is not None and len(vector) == self.vector_dim:
             start = len(self.features)
             values[start : start + len(NEIGHBOUR_FEATURES)] = neighbour_features(
@@ -183,9 +188,9 @@ class LogisticGate:
             values[start + len(NEIGHBOUR_FEATURES) :] = vector
         return values
 
-    def probability(self, row: Sequence[float], vector: np.ndarray | None) -> float:
-        """P(positive) for one row of ``features`` and the question vector (None: unknown)."""
-        z = (self.inputs(row, vector) - self.mean) / self.scale
+    def probability(self, row: Sequence[float], query: QueryVector | None) -> float:
+        """P(positive) for one row of ``features`` and the question's vector (None: unknown)."""
+        z = (self.inputs(row, query) - self.mean) / self.scale
         z[np.isnan(z)] = 0.0  # the training mean
         logit = float(z @ self.coef) + self.intercept
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))

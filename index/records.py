@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+import numpy as np
+
 Kind = Literal[
     "statute", "statute_summary", "amendment", "draft", "regulation", "conference", "guide", "news"
 ]
@@ -150,3 +152,12 @@ class Hit:
         if self.unit_boost:
             parts.append("unit")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class QueryVector:
+    """A question's query vector and the model that made it (a vector means nothing to a
+    model trained on another embedder's vectors)."""
+
+    model_id: str
+    values: np.ndarray

@@ -27,7 +27,7 @@ from index.legal_units import parse_anchor, parse_unit_refs
 from index.metadata import effective_status
 from index.polish import fold_diacritics, word_tokens, words
 from index.query import Query, Vocabulary, read_query
-from index.records import Chunk, Hit
+from index.records import Chunk, Hit, QueryVector
 from index.store import IndexStore, LoadedIndex
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,9 @@ class Searcher:
         """``question`` read into a ``Query`` with this index's vocabulary."""
         return read_query(question, previous=previous, today=today, vocabulary=self.vocabulary)
 
-    def embed(self, query: Query) -> np.ndarray:
-        """The e5 query vector of ``query`` as searched (shape (dim,), read-only, cached)."""
-        return self._encode(query.search_text.strip())
+    def embed(self, query: Query) -> QueryVector:
+        """The query vector of ``query`` as searched (shape (dim,), read-only, cached)."""
+        return QueryVector(self._embedder.model_id, self._encode(query.search_text.strip()))
 
     def _encode_text(self, text: str) -> np.ndarray:
         vector: np.ndarray = self._embedder.encode_queries([text]).astype(np.float32, copy=False)[0]
@@ -153,7 +153,7 @@ class Searcher:
         depth = min(len(chunks), max(depth, k))
 
         lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, text, depth)
-        query_vector = self.embed(query)[None, :].copy()  # faiss wants a writable array
+        query_vector = self.embed(query).values[None, :].copy()  # faiss wants a writable array
         scores, rows = self.loaded.vectors.search(query_vector, depth)
         dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
         lexical = lexical_job.result()
@@ -325,7 +325,7 @@ class HotSearcher:
         """``Searcher.read`` on the version being served."""
         return self.searcher.read(question, previous, today)
 
-    def embed(self, query: Query) -> np.ndarray:
+    def embed(self, query: Query) -> QueryVector:
         """``Searcher.embed`` on the version being served."""
         return self.searcher.embed(query)
 

@@ -309,6 +309,7 @@ def fit_gate(
     labels: np.ndarray,
     tune_positive: np.ndarray,
     seed: int,
+    embedder: str,
     about: dict[str, object] | None = None,
 ) -> LogisticGate:
     """A logistic regression over the evidence features, the question's nearest training
@@ -373,6 +374,7 @@ def fit_gate(
         intercept=float(classifier.intercept_[0]),
         threshold=threshold,
         neighbours=k,
+        embedder=embedder,
         references=vectors.astype(np.float32),
         reference_labels=labels.astype(np.int64),
         about={
@@ -534,7 +536,7 @@ def train_gate(
         query = ksearch.read(question, previous, TODAY)
         hits = ksearch.search(query, k=EVIDENCE_DEPTH, on=TODAY)
         ranked: Ranked = rank_evidence(query, candidates(hits, TODAY), evidence_file)
-        vectors.append(ksearch.embed(query))
+        vectors.append(ksearch.embed(query).values)
         return gate_row(query, ranked)
 
     rows, labels, tune_flags = [], [], []
@@ -565,7 +567,6 @@ def train_gate(
         "lqad_kpa_positives": len(kpa),
         "lqad_other_negatives": len(other),
         "seed": args.seed,
-        "embedder": ksearch.loaded.manifest.get("model_id"),
     }
     gate = fit_gate(
         np.array(rows, dtype=np.float64),
@@ -573,6 +574,7 @@ def train_gate(
         np.array(labels),
         np.array(tune_flags),
         args.seed,
+        str(ksearch.loaded.manifest.get("model_id")),
         {"trained_on": trained_on},
     )
     gate.save(refusal_file)

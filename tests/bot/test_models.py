@@ -12,6 +12,7 @@ from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES
 from bot.ranking import EVIDENCE_MODEL, REFUSAL_MODEL, refusal_threshold
 from index.fusion import FUSION_FEATURES, MODEL_FILE
 from index.learned import LogisticGate, ModelFileError, RankModel, load_gate, load_ranker, neighbour_features
+from index.records import QueryVector
 from scripts.train_answerer import Group, accuracy_at_1, fit_gate, train_ranker
 
 
@@ -35,7 +36,7 @@ def test_shipped_gate_gives_probabilities_and_has_a_threshold() -> None:
     unknown = [float("nan")] * len(GATE_FEATURES)
     vector = np.random.default_rng(0).normal(size=gate.vector_dim)
     vector /= np.linalg.norm(vector)  # e5 vectors are unit length
-    for p in (gate.probability(unknown, None), gate.probability(unknown, vector)):
+    for p in (gate.probability(unknown, None), gate.probability(unknown, QueryVector(gate.embedder, vector))):
         assert 0.0 < p < 1.0
     size = REFUSAL_MODEL.stat().st_size + REFUSAL_MODEL.with_suffix(".npz").stat().st_size
     assert size < 2_000_000  # small enough to commit
@@ -105,19 +106,21 @@ def test_gate_threshold_balances_both_errors_and_is_deterministic(tmp_path: Path
     vectors[:100, 0] += 3.0  # the "topic" also tells them apart
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = np.array([1] * 100 + [0] * 100)
-    first = fit_gate(rows, vectors, labels, labels.astype(bool), 13)
-    second = fit_gate(rows, vectors, labels, labels.astype(bool), 13)
+    first = fit_gate(rows, vectors, labels, labels.astype(bool), 13, "toy")
+    second = fit_gate(rows, vectors, labels, labels.astype(bool), 13, "toy")
     first.save(tmp_path / "a.json")
     second.save(tmp_path / "b.json")
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     gate = LogisticGate.load(tmp_path / "a.json", GATE_FEATURES)
-    p = np.array([gate.probability(r, v) for r, v in zip(rows, vectors, strict=True)])
+    p = np.array([gate.probability(r, QueryVector("toy", v)) for r, v in zip(rows, vectors, strict=True)])
     answered, refused = p[:100] >= gate.threshold, p[100:] < gate.threshold
     assert answered.mean() > 0.9 and refused.mean() > 0.9
-    # Without the vector the evidence alone still decides most questions.
+    # Without the vector, or with another model's, the evidence alone still decides most questions.
     alone = np.array([gate.probability(r, None) for r in rows])
     assert (alone[:100] >= gate.threshold).mean() > 0.8
+    other = [gate.probability(r, QueryVector("another-model", v)) for r, v in zip(rows, vectors, strict=True)]
+    assert other == alone.tolist()
 
 
 def test_neighbour_features_measure_closeness_to_each_label() -> None:

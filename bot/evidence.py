@@ -164,6 +164,8 @@ GATE_FEATURES = (
     "content_words",
     "years_unmatched",
 )
+# Gate features that are cosines of the embedding model: they mean nothing for another model.
+MODEL_GATE_FEATURES = frozenset({"best_unit_cos", "best_passage_cos"})
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,21 @@ with its decision threshold picked on cross-validated probabilities).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.evidence import EVIDENCE_FEATURES, GATE_FEATURES, Candidate, gate_features, unit_features
+from bot.evidence import (
+    EVIDENCE_FEATURES,
+    GATE_FEATURES,
+    MODEL_GATE_FEATURES,
+    Candidate,
+    gate_features,
+    unit_features,
+)
 from index.learned import load_gate, load_ranker
 from index.query import Query
 from index.records import QueryVector
@@ -64,9 +72,18 @@ def answerable(
     """P(the evidence answers the question) by the gate; 0 without candidates.
 
     ``vector`` is the question's query vector (``Searcher.embed``): what the
-    question is about, beside how well the evidence matches it. Without it, or
-    from another model than the gate was trained on, the gate reads the evidence alone.
+    question is about, beside how well the evidence matches it. Without it the
+    gate reads the evidence alone; from another model than the gate was trained
+    on, it also leaves out the evidence's cosines (that model's too).
     """
     if not ranked.candidates:
         return 0.0
-    return load_gate(path, GATE_FEATURES).probability(gate_row(query, ranked), vector)
+    gate = load_gate(path, GATE_FEATURES)
+    row = gate_row(query, ranked)
+    if vector is not None and vector.model_id != gate.embedder:
+        # The hits' cosines come from that other model too, on another scale: read them as unknown.
+        row = [
+            math.nan if name in MODEL_GATE_FEATURES else value
+            for name, value in zip(GATE_FEATURES, row, strict=True)
+        ]
+    return gate.probability(row, vector)

@@ -71,9 +71,13 @@ def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> 
     assert second["text"].startswith("Nie znalazłem w bazie wiedzy wiarygodnej odpowiedzi")
 
 
-def test_console_answers_follow_ups_and_runs_commands() -> None:
+def test_console_answers_follow_ups_and_runs_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.console import run_console
     from tests.bot.test_answer import CRITERION, FAMILY, TODAY, FakeSearcher, hit
+
+    # The flow of the console is tested here, not the refusal gate: a searcher without a
+    # model gives the gate no question vector, so it is told to answer.
+    monkeypatch.setattr("bot.answer.refusal_threshold", lambda: 0.0)
 
     class Runtime:
         searcher = FakeSearcher(hit(CRITERION), hit(FAMILY, rank=2))

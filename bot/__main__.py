@@ -61,9 +61,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             continue
         result = respond(question, runtime.searcher, today=args.today, writer=writer).answer
         if args.json:
-            print(json.dumps(answer_to_json(result), ensure_ascii=False), flush=True)
+            print(json.dumps(answer_to_json(result, args.full), ensure_ascii=False), flush=True)
         else:
-            print(answer_to_text(result), end="\n\n" if args.question == "-" else "\n", flush=True)
+            print(answer_to_text(result, args.full), end="\n\n" if args.question == "-" else "\n", flush=True)
     return 0
 
 
@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="jedna odpowiedź; '-' czyta pytania ze stdin, po jednym w wierszu")
     ask.add_argument("question", help="pytanie albo '-'")
     ask.add_argument("--json", action="store_true", help="wynik jako JSON (jeden obiekt w wierszu)")
+    ask.add_argument(
+        "--full", action="store_true", help="cała zebrana podstawa odpowiedzi (jak przycisk „Więcej”)"
+    )
     export = commands.add_parser(
         "export-feedback", help="oceny i pytania bez odpowiedzi z bazy (POMOCNIK_DB) jako pliki CSV"
     )

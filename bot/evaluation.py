@@ -61,6 +61,7 @@ def load_dev_questions(folder: Path) -> list[DevQuestion]:
 
 
 HALVES = ("tune", "holdout")
+EARLY_CHARS = 300  # what a phone shows before scrolling
 
 
 def half_of(question: DevQuestion, by_id: Mapping[str, DevQuestion]) -> str:
@@ -156,10 +157,12 @@ class AnswerScores:
 
     questions: int
     fact_rate: float  # answerable questions whose answer holds the expected fact
+    fact_early_rate: float  # … within the first ``EARLY_CHARS`` characters of the answer body
     citation_rate: float  # answerable questions citing the expected document/anchor
     citation_precision: float  # mean over answered questions
     refusal_rate: float  # unanswerable questions correctly refused
     false_refusals: int  # answerable questions refused
+    false_refusal_rate: float = 0.0  # share of answerable questions refused
     dated_citations: float = 0.0  # share of all shown citations whose line has a status and a date
 
 
@@ -170,6 +173,12 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
     refused = [not a.get("answered") for q, a in pairs if not q.answerable]
     facts = [
         bool(a.get("answered")) and contains_fact(str(a.get("text", "")), q.expected_fact)
+        for q, a in answerable
+        if q.expected_fact
+    ]
+    early = [
+        bool(a.get("answered"))
+        and contains_fact(answer_body(str(a.get("text", "")))[:EARLY_CHARS], q.expected_fact)
         for q, a in answerable
         if q.expected_fact
     ]
@@ -187,12 +196,19 @@ def score_answers(pairs: Iterable[tuple[DevQuestion, Mapping[str, object]]]) -> 
     return AnswerScores(
         questions=len(pairs),
         fact_rate=_mean(facts),
+        fact_early_rate=_mean(early),
         citation_rate=_mean(cited),
         citation_precision=_mean(precision),
         refusal_rate=_mean(refused),
         false_refusals=sum(not a.get("answered") for _, a in answerable),
+        false_refusal_rate=_mean([not a.get("answered") for _, a in answerable]),
         dated_citations=_mean(dated),
     )
+
+
+def answer_body(text: str) -> str:
+    """The answer text without its sources list (what a phone shows first)."""
+    return text.split("\nŹródła:")[0]
 
 
 def _mean(values: Sequence[float | bool]) -> float:

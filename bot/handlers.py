@@ -345,7 +345,9 @@ def _remember(chat_data: ChatData, question: str, result: Answer) -> str:
     store = chat_data.answers
     # Random, not a counter: after a restart an old button must not hit a new answer.
     key = secrets.token_hex(4)
-    store[key] = StoredAnswer(question, answer_to_text(result), result.citations)
+    store[key] = StoredAnswer(
+        question, answer_to_text(result), result.citations, more=tuple(render.render_more(result))
+    )
     while len(store) > RECENT_ANSWERS:
         store.popitem(last=False)
     return key
@@ -381,6 +383,18 @@ async def on_passage_button(update: Update, context: Context) -> None:
     await reply_html(context, update, render.render_passage(citation))
 
 
+async def on_more_button(update: Update, context: Context) -> None:
+    """Show the further evidence behind the "Więcej" button."""
+    query = query_of(update)
+    _, key = (query.data or "").split(":")  # the handler's pattern admits only "m:<key>"
+    stored = _stored(context, key)
+    if stored is None or not stored.more:
+        await answer_button(context, update, STALE_BUTTON)
+        return
+    await answer_button(context, update)
+    await reply_html(context, update, list(stored.more))
+
+
 async def on_feedback_button(update: Update, context: Context) -> None:
     """Record a 👍 or 👎 for an answer."""
     query = query_of(update)
@@ -392,7 +406,9 @@ async def on_feedback_button(update: Update, context: Context) -> None:
     if stored.rated:
         await answer_button(context, update, ALREADY_RATED)
         return
-    _chat_data(context).answers[key] = StoredAnswer(stored.question, stored.text, stored.citations, True)
+    _chat_data(context).answers[key] = StoredAnswer(
+        stored.question, stored.text, stored.citations, True, stored.more
+    )
     sources = [f"{c.doc_id} {c.anchor}".strip() for c in stored.citations]
     chat_id = update.effective_chat.id if update.effective_chat else 0
     user_id = update.effective_user.id if update.effective_user else chat_id

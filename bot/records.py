@@ -55,6 +55,9 @@ class Answer:
     query: str = ""
     follow_up: bool = False
     extra: dict[str, object] = field(default_factory=dict)  # scores behind the decision, for logs
+    # Further evidence behind "Więcej" (Telegram) / ``--full`` (CLI); its sources are
+    # numbered after the body's, in ``citations``.
+    more: tuple[AnswerBlock, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from telegram.constants import MessageLimit
 
 from bot.citations import citation_line
-from bot.records import Answer, Citation
+from bot.records import Answer, AnswerBlock, Citation
 
 MAX_MESSAGE_LENGTH: int = MessageLimit.MAX_TEXT_LENGTH  # 4096
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on callback_data
@@ -170,10 +170,45 @@ def source_line(citation: Citation) -> Paragraph:
     return (Span(head), Span(citation.title, "a", citation.source_url), Span(line[title_end:]))
 
 
+MORE_LABEL = "Więcej"
+
+
+def _used(blocks: Sequence[AnswerBlock]) -> set[int]:
+    return {n for block in blocks for sentence in block.sentences for n in sentence.sources}
+
+
 def answer_paragraphs(answer: Answer) -> list[Paragraph]:
-    """The answer as paragraphs: blocks, notice, suggestions, then the sources list."""
+    """The answer as paragraphs: blocks, notice, suggestions, then the sources the body cites."""
+    paragraphs = _block_paragraphs(answer.blocks)
+    if answer.notice:
+        paragraphs.append((Span(answer.notice, "i"),))
+    if answer.suggestions:
+        paragraphs.append(_titled_list("Najbliższe tematy:", [(Span(f"• {s}"),) for s in answer.suggestions]))
+    used = _used(answer.blocks)
+    cited = [c for c in answer.citations if c.n in used]
+    if cited:
+        paragraphs.append(_titled_list("Źródła:", [source_line(c) for c in cited]))
+    return paragraphs
+
+
+def more_paragraphs(answer: Answer) -> list[Paragraph]:
+    """The further evidence behind "Więcej", with the sources it cites."""
+    paragraphs = _block_paragraphs(answer.more)
+    used = _used(answer.more)
+    cited = [c for c in answer.citations if c.n in used]
+    if cited:
+        paragraphs.append(_titled_list("Źródła:", [source_line(c) for c in cited]))
+    return paragraphs
+
+
+def render_more(answer: Answer, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """The further evidence as HTML messages (empty when there is none)."""
+    return pack(more_paragraphs(answer), limit) if answer.more else []
+
+
+def _block_paragraphs(blocks: Sequence[AnswerBlock]) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
-    for block in answer.blocks:
+    for block in blocks:
         if block.heading:
             paragraphs.append((Span(block.heading, "b"),))
         spans: list[Span] = []
@@ -184,12 +219,6 @@ def answer_paragraphs(answer: Answer) -> list[Paragraph]:
             spans.append(Span(f"{sentence.text} {marks}".strip()))
         if spans:
             paragraphs.append(tuple(spans))
-    if answer.notice:
-        paragraphs.append((Span(answer.notice, "i"),))
-    if answer.suggestions:
-        paragraphs.append(_titled_list("Najbliższe tematy:", [(Span(f"• {s}"),) for s in answer.suggestions]))
-    if answer.citations:
-        paragraphs.append(_titled_list("Źródła:", [source_line(c) for c in answer.citations]))
     return paragraphs
 
 
@@ -211,15 +240,24 @@ def render_answer(answer: Answer, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
 def answer_buttons(answer: Answer, key: str) -> ButtonRows:
     """Rows of ``[n]`` passage buttons, then 👍 / 👎, with callback data ≤ 64 bytes.
 
-    ``p:<n>:<key>`` shows passage ``n``; ``f:+:<key>`` and ``f:-:<key>`` rate the answer.
+    ``p:<n>:<key>`` shows passage ``n``; ``m:<key>`` ("Więcej") the further evidence;
+    ``f:+:<key>`` and ``f:-:<key>`` rate the answer.
     """
-    numbers = [c.n for c in answer.citations]
+    used = _used(answer.blocks)
+    numbers = [c.n for c in answer.citations if c.n in used]
     rows: ButtonRows = [
         [(f"[{n}]", passage_data(n, key)) for n in numbers[i : i + BUTTONS_PER_ROW]]
         for i in range(0, len(numbers), BUTTONS_PER_ROW)
     ]
+    if answer.more:
+        rows.append([(MORE_LABEL, more_data(key))])
     rows.append([("👍", feedback_data("+", key)), ("👎", feedback_data("-", key))])
     return rows
+
+
+def more_data(key: str) -> str:
+    """Callback data of the "Więcej" button."""
+    return _checked(f"m:{key}")
 
 
 def passage_data(n: int, key: str) -> str:

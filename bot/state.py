@@ -38,6 +38,7 @@ class StoredAnswer:
     text: str
     citations: tuple[Citation, ...]
     rated: bool = False
+    more: tuple[str, ...] = ()  # HTML messages behind the "Więcej" button
 
 
 @dataclass

@@ -92,13 +92,14 @@ def _add_handlers(application: App) -> None:
         application.add_handler(CommandHandler(names, callback, filters=new_message))
     application.add_handler(MessageHandler(filters.COMMAND & new_message, handlers.on_unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & new_message, handlers.on_text))
-    # Patterns match what bot.render issues: "p:<n>:<key>" and "f:<+|->:<key>", key = 8 hex.
+    # Patterns match what bot.render issues: "p:<n>:<key>", "f:<+|->:<key>", "m:<key>", key = 8 hex.
     application.add_handler(
         CallbackQueryHandler(handlers.on_passage_button, pattern=r"^p:\d{1,3}:[0-9a-f]{8}$")
     )
     application.add_handler(
         CallbackQueryHandler(handlers.on_feedback_button, pattern=r"^f:[+-]:[0-9a-f]{8}$")
     )
+    application.add_handler(CallbackQueryHandler(handlers.on_more_button, pattern=r"^m:[0-9a-f]{8}$"))
     # Registered last: any other button (old, malformed, foreign) still gets an answer.
     application.add_handler(CallbackQueryHandler(handlers.on_stale_button))
     application.add_error_handler(handlers.on_error)

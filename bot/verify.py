@@ -12,7 +12,7 @@ A sentence is kept only when:
 - a sentence citing only drafts or announcements calls them so ("projekt",
   "planowane", "przewiduje" …), so a draft is never told as law;
 - at least ``MIN_SUPPORT`` of its topical words (nouns, adjectives, unknown words:
-  ``bot.wording.is_topical``) occur, by form or lemma, in the passages it cites or in
+  ``index.query.is_topical``) occur, by form or lemma, in the passages it cites or in
   the question, so a reply about something else is not passed off with a citation
   (its figures, once found in the passages, count as found words).
 
@@ -30,8 +30,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import pairwise
 
-from bot.wording import is_topical
 from index.polish import analyse, fold_diacritics, word_tokens, words
+from index.query import is_topical
 from index.sentences import split_sentences
 
 # Share of a sentence's topical words that must be found in its cited passages or the
@@ -407,7 +407,7 @@ def support(sentence: str, tokens: frozenset[str], found_facts: int = 0) -> floa
 
 
 def _names_something(word: str) -> bool:
-    """A topical word (``bot.wording.is_topical``) that no reading makes a function word or pronoun.
+    """A topical word (``index.query.is_topical``) that no reading makes a function word or pronoun.
 
     Morfeusz 2 tags particles "part" ("się", "też", "już"), which ``is_topical``
     does not list, and a word that may be a conjunction or preposition ("jak",

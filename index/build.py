@@ -21,6 +21,7 @@ import numpy as np
 from index.chunking import chunk_document
 from index.documents import load_folder
 from index.errors import PomocnikError
+from index.evidence import SentenceVectors
 from index.lexical import LexicalIndex
 from index.records import Chunk, Document
 from index.store import IndexStore, LoadedIndex
@@ -95,7 +96,8 @@ def build_index(
             "errors": errors,
         }
         lexical = LexicalIndex.build([chunk.embed_text for chunk in chunks])
-        version = store.write_version(chunks, vectors, lexical, manifest)
+        sentences = SentenceVectors.build(chunks, embedder, _previous_sentences(store, embedder), batch_size)
+        version = store.write_version(chunks, vectors, lexical, manifest, sentences=sentences)
         store.switch(version)
         store.prune()
     report = BuildReport(
@@ -124,9 +126,16 @@ def build_index(
 
 
 def build_in_memory(
-    chunks: Sequence[Chunk], embedder: PassageEmbedder, batch_size: int = 32, progress: bool = False
+    chunks: Sequence[Chunk],
+    embedder: PassageEmbedder,
+    batch_size: int = 32,
+    progress: bool = False,
+    sentences: bool = True,
 ) -> LoadedIndex:
-    """An index over ``chunks`` held only in memory (evaluation corpora such as LQAD-PL)."""
+    """An index over ``chunks`` held only in memory (evaluation corpora such as LQAD-PL).
+
+    ``sentences=False`` leaves out the evidence-unit vectors (retrieval-only runs).
+    """
     unique = _unique(chunks)
     configure_threads()
     vectors = _embed([c.embed_text for c in unique], embedder, batch_size, progress)
@@ -145,10 +154,24 @@ def build_in_memory(
         vectors=vector_index,
         lexical=LexicalIndex.build([c.embed_text for c in unique]),
         manifest=manifest,
+        sentences=SentenceVectors.build(unique, embedder, batch_size=batch_size) if sentences else None,
     )
 
 
 # ---------------------------------------------------------------- steps
+
+
+def _previous_sentences(store: IndexStore, embedder: PassageEmbedder) -> SentenceVectors | None:
+    """The serving version's unit vectors if built by the same model, for reuse; else None."""
+    version = store.current_version()
+    if version is None:
+        return None
+    try:
+        if store.read_manifest(version).get("model_id") != embedder.model_id:
+            return None
+        return SentenceVectors.load(store.version_path(version))
+    except (PomocnikError, OSError, ValueError, KeyError):
+        return None
 
 
 @dataclass(frozen=True)

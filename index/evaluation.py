@@ -6,8 +6,9 @@ relevant chunks: a ranking is scored by where its first relevant chunk lies
 (``collapse``), so a statute cut into fine units does not dilute recall.
 
 Systems compared on the same in-memory index (``index.build.build_in_memory``):
-``bm25`` (the shipped ``LexicalIndex``), ``dense`` (query embedding + faiss) and
-``hybrid`` (the shipped ``Searcher``: fusion, unit boosts, status rules).
+``bm25`` (the shipped ``LexicalIndex``), ``dense`` (query embedding + faiss),
+``hybrid`` (the shipped ``Searcher``: learned fusion, unit boosts, status rules) and
+``hybrid-hand`` (the same with the hand-weighted fusion it replaced, as the reference).
 
 ``scripts/eval.py`` is the command line over this module.
 """
@@ -155,6 +156,7 @@ def retrieval_systems(
     """The systems compared, by name: each maps (query, k) to chunk ids, best first."""
     chunks = loaded.chunks
     searcher = Searcher(loaded, embedder)
+    hand = Searcher(loaded, embedder, fusion_model=None)
 
     def bm25(query: str, k: int) -> list[str]:
         return [chunks[row].id for row, _ in loaded.lexical.search(query, k)]
@@ -167,7 +169,10 @@ def retrieval_systems(
     def hybrid(query: str, k: int) -> list[str]:
         return [hit.chunk.id for hit in searcher.search(query, k=k, on=today)]
 
-    return {"bm25": bm25, "dense": dense, "hybrid": hybrid}
+    def hybrid_hand(query: str, k: int) -> list[str]:
+        return [hit.chunk.id for hit in hand.search(query, k=k, on=today)]
+
+    return {"bm25": bm25, "dense": dense, "hybrid": hybrid, "hybrid-hand": hybrid_hand}
 
 
 # ---------------------------------------------------------------- running

@@ -1,8 +1,13 @@
 """Merging the dense and the lexical ranking into one.
 
-Two pure functions: ``weighted_rrf`` (rank-based) and ``fuse`` (min-max score
-combination, the one search uses: equal within noise on LQAD-PL, and its scores
-lie in [0, 1], the scale search's boosts and shifts are set for). The constants
+Search uses ``learned_fuse``: a LightGBM LambdaRank model (``index/models/fusion.txt``,
+trained by ``scripts/train_answerer.py`` on LQAD-PL train and the tune half of
+the development questions, selected on LQAD-PL dev) scores each candidate from
+general features of both retrievers (``fusion_features``). It decides the
+order; the scores keep the [0, 1] scale search's boosts and shifts are set for.
+
+The hand-weighted fusions stay as baselines for ``scripts/eval.py``:
+``weighted_rrf`` (rank-based) and ``fuse`` (min-max score combination). Their constants
 were tuned on LQAD-PL train+dev and on natural social-work questions by
 ``scripts/tune_retrieval.py`` (nDCG@10, dense = e5-small with act titles):
 RRF(k=5, lexical 0.6) 0.896 / 0.876 vs BM25 alone 0.891 / 0.835, dense alone
@@ -11,7 +16,13 @@ RRF(k=5, lexical 0.6) 0.896 / 0.876 vs BM25 alone 0.891 / 0.835, dense alone
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.learned import load_ranker
 
 # Reciprocal-rank fusion scores an id sum(w / (RRF_K + rank)). The constant damps
 # the head of each list: with the classic 60 the 1st and the 5th place differ by
@@ -80,3 +91,80 @@ def _min_max(results: Sequence[tuple[str, float]]) -> dict[str, float]:
     if high == low:
         return {doc_id: 1.0 for doc_id in best}
     return {doc_id: (score - low) / (high - low) for doc_id, score in best.items()}
+
+
+# ---------------------------------------------------------------- learned fusion
+
+MODEL_FILE = Path(__file__).parent / "models" / "fusion.txt"
+FUSION_FEATURES = (
+    "dense_cos",  # cosine of query and passage (computed for every candidate)
+    "dense_gap",  # best cosine among the candidates minus this one
+    "dense_log_rank",  # log of the rank in the dense list (depth + 1 when absent)
+    "bm25",  # raw BM25 score (0 when absent)
+    "bm25_share",  # BM25 / best BM25 of the query
+    "bm25_log_rank",
+    "minmax_fused",  # the old hand-weighted fusion's score
+    "query_words",  # words in the query (how much BM25 can know)
+)
+
+
+def fusion_features(
+    dense: Sequence[tuple[str, float]],
+    lexical: Sequence[tuple[str, float]],
+    cosines: Mapping[str, float],
+    query_words: int,
+) -> tuple[list[str], np.ndarray]:
+    """Candidate ids (both lists, first met first) and one row of ``FUSION_FEATURES`` each.
+
+    ``cosines`` holds the query–passage cosine of every candidate, also of those
+    only BM25 found.
+    """
+    ids = list(dict.fromkeys([doc_id for doc_id, _ in dense] + [doc_id for doc_id, _ in lexical]))
+    dense_rank = {doc_id: rank for rank, (doc_id, _) in reversed(list(enumerate(dense, 1)))}
+    lexical_rank = {doc_id: rank for rank, (doc_id, _) in reversed(list(enumerate(lexical, 1)))}
+    bm25 = {doc_id: score for doc_id, score in reversed(list(lexical))}
+    old = dict(fuse(dense, lexical))
+    best_cos = max(cosines.values(), default=0.0)
+    best_bm25 = max(bm25.values(), default=0.0) or 1.0
+    depth = max(len(dense), len(lexical)) + 1
+    rows = np.array(
+        [
+            (
+                cosines.get(doc_id, 0.0),
+                best_cos - cosines.get(doc_id, 0.0),
+                math.log(dense_rank.get(doc_id, depth)),
+                bm25.get(doc_id, 0.0),
+                bm25.get(doc_id, 0.0) / best_bm25,
+                math.log(lexical_rank.get(doc_id, depth)),
+                old.get(doc_id, 0.0),
+                float(query_words),
+            )
+            for doc_id in ids
+        ],
+        dtype=np.float64,
+    ).reshape(len(ids), len(FUSION_FEATURES))
+    return ids, rows
+
+
+def learned_fuse(
+    dense: Sequence[tuple[str, float]],
+    lexical: Sequence[tuple[str, float]],
+    cosines: Mapping[str, float],
+    query_words: int,
+    model_file: Path = MODEL_FILE,
+) -> list[tuple[str, float]]:
+    """(id, score in [0, 1]) best first, ordered by the learned fusion model.
+
+    The model decides the order; the scores are those of the hand-weighted
+    ``fuse`` at the same ranks (its sorted scores handed down the new order), so
+    the gaps between neighbours keep the scale search's unit boost and status
+    and year shifts were set for. Ties keep ``fuse``'s order.
+    """
+    ids, rows = fusion_features(dense, lexical, cosines, query_words)
+    if not ids:
+        return []
+    scores = load_ranker(model_file, FUSION_FEATURES).score(rows)
+    old = fuse(dense, lexical)
+    old_order = {doc_id: i for i, (doc_id, _) in enumerate(old)}
+    ranked = sorted(zip(ids, scores.tolist(), strict=True), key=lambda item: (-item[1], old_order[item[0]]))
+    return [(doc_id, value) for (doc_id, _), (_, value) in zip(ranked, old, strict=True)]

@@ -47,6 +47,28 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._size
 
+    def vocabulary(self) -> list[str]:
+        """Every token the index holds (folded forms and marked lemmas)."""
+        return [] if self._bm25 is None else list(self._bm25.vocab_dict)
+
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """BM25 IDF (Lucene form) of ``tokens`` in this index; unknown tokens get the highest value."""
+        if self._bm25 is None:
+            return dict.fromkeys(tokens, 0.0)
+        if not hasattr(self, "_df"):
+            counts = np.zeros(len(self._bm25.vocab_dict), dtype=np.int64)
+            # Column j of the CSC score matrix holds the documents that contain token j.
+            indptr = np.asarray(self._bm25.scores["indptr"])
+            counts[: len(indptr) - 1] = np.diff(indptr)
+            self._df = counts
+        vocab = self._bm25.vocab_dict
+        n = self._size
+        return {
+            token: float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            for token in tokens
+            for df in [int(self._df[vocab[token]]) if token in vocab else 0]
+        }
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` best rows as (row, BM25 score), best first, ties by row; only scores > 0."""
         if self._bm25 is None or k <= 0:

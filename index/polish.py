@@ -89,6 +89,10 @@ def analyse(word: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=1)
 def analyser() -> Any:  # morfeusz2 ships no types
     """The Morfeusz 2 analyser with the SGJP dictionary from its wheel (loaded once)."""
+    # faiss and morfeusz2 are both SWIG modules; when morfeusz2 is loaded first, a later
+    # faiss import takes over the shared SWIG iterator type and the next analysis
+    # segfaults. Loading faiss first keeps both working, whatever the caller imported.
+    import faiss  # noqa: F401  # loaded for its side effect on the SWIG type table
     import morfeusz2  # imported here: loading the dictionary takes ~0.15 s
 
     return morfeusz2.Morfeusz(generate=False)

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+import numpy as np
+
 Kind = Literal[
     "statute", "statute_summary", "amendment", "draft", "regulation", "conference", "guide", "news"
 ]
@@ -135,6 +137,9 @@ class Hit:
     lexical_rank: int | None = None  # 1-based rank in the BM25 list, None if absent
     unit_boost: bool = False  # the query named this chunk's legal unit
     dense_score: float | None = None  # cosine similarity of query and passage
+    # Cosine of the query with each evidence unit of the chunk (``index.evidence.chunk_units``
+    # order); None when the index stores no unit vectors, an item None when one is missing.
+    unit_cosines: tuple[float | None, ...] | None = None
 
     @property
     def why(self) -> str:
@@ -147,3 +152,12 @@ class Hit:
         if self.unit_boost:
             parts.append("unit")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class QueryVector:
+    """A question's query vector and the model that made it (a vector means nothing to a
+    model trained on another embedder's vectors)."""
+
+    model_id: str
+    values: np.ndarray

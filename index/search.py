@@ -14,16 +14,20 @@ from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from index import fusion
 from index.errors import IndexNotBuilt, PomocnikError
+from index.evidence import chunk_units
 from index.legal_units import parse_anchor, parse_unit_refs
 from index.metadata import effective_status
 from index.polish import fold_diacritics, word_tokens, words
-from index.records import Chunk, Hit
+from index.query import Query, Vocabulary, read_query
+from index.records import Chunk, Hit, QueryVector
 from index.store import IndexStore, LoadedIndex
 
 log = logging.getLogger(__name__)
@@ -48,13 +52,6 @@ UNIT_BOOST_LIMIT = 32
 # With filters the best candidates may all be filtered out, so look deeper.
 FILTERED_DEPTH_FACTOR = 4
 
-_PAST = re.compile(
-    r"\b(?:wcze[sś]niej|poprzedni\w*|dawniej|dawn\w+|przedtem|kiedy[sś]|uprzednio|"
-    r"obowi[aą]zywa[lł]\w*|przed\s+(?:zmian|nowelizacj|reform)\w*)\b",
-    re.IGNORECASE,
-)
-# The year may carry the "r" of "roku" glued on: "w 2008r".
-_YEAR = re.compile(r"\b(?:w|od|do|przed|z)\s+((?:19|20)\d\d)(?:r\b|\b)", re.IGNORECASE)
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[^\W\d_]\.\s?){2,6}", re.UNICODE)
 
 
@@ -67,25 +64,20 @@ class QueryEmbedder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def asks_about_past(query: str, today: date) -> bool:
-    """Whether ``query`` asks how things were ("wcześniej", "w 2020", "poprzednio")."""
-    if _PAST.search(query):
-        return True
-    return any(int(year) < today.year for year in _YEAR.findall(query))
-
-
-def named_years(query: str) -> set[int]:
-    """Years the query asks about with a preposition: "w 2013", "od 2022", "przed 2020r"."""
-    return {int(year) for year in _YEAR.findall(query)}
-
-
 class Searcher:
     """Search over one ``LoadedIndex``; safe to share between threads."""
 
     def __init__(
-        self, loaded: LoadedIndex, embedder: QueryEmbedder, candidates: int = fusion.CANDIDATES
+        self,
+        loaded: LoadedIndex,
+        embedder: QueryEmbedder,
+        candidates: int = fusion.CANDIDATES,
+        fusion_model: Path | None = fusion.MODEL_FILE,
     ) -> None:
-        """Raises ``IndexNotBuilt`` when ``loaded`` was built by another model than ``embedder``."""
+        """Raises ``IndexNotBuilt`` when ``loaded`` was built by another model than ``embedder``.
+
+        ``fusion_model=None`` fuses with the hand-weighted ``fusion.fuse`` (the baseline).
+        """
         built_with = (loaded.manifest.get("model_id"), loaded.manifest.get("dim"))
         if built_with != (embedder.model_id, embedder.dim):
             raise IndexNotBuilt(
@@ -96,20 +88,44 @@ class Searcher:
         self.loaded = loaded
         self._embedder = embedder
         self._candidates = candidates
+        self._fusion_model = fusion_model
+        self._vocabulary: Vocabulary | None = None  # built on first use
         self._units: UnitTable | None = None  # built on first unit query
         self._acts = {act: _ActName.of(act) for act in {c.meta.act for c in loaded.chunks} if act}
         # BM25 runs here while the calling thread embeds the query: both release
         # the GIL, and at a million passages BM25 costs as much as the embedding.
         self._lexical_worker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
+        # The search and the refusal gate both need the question's vector: encode it once.
+        self._encode = lru_cache(maxsize=64)(self._encode_text)
 
     @property
     def version(self) -> str:
         """The index version this searcher answers from."""
         return self.loaded.version
 
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The folded word forms of the index, for typo tolerance (``index.query``)."""
+        if self._vocabulary is None:  # racing threads build equal vocabularies: harmless
+            self._vocabulary = Vocabulary(self.loaded.lexical.vocabulary())
+        return self._vocabulary
+
+    def read(self, question: str, previous: str = "", today: date | None = None) -> Query:
+        """``question`` read into a ``Query`` with this index's vocabulary."""
+        return read_query(question, previous=previous, today=today, vocabulary=self.vocabulary)
+
+    def embed(self, query: Query) -> QueryVector:
+        """The query vector of ``query`` as searched (shape (dim,), read-only, cached)."""
+        return QueryVector(self._embedder.model_id, self._encode(query.search_text.strip()))
+
+    def _encode_text(self, text: str) -> np.ndarray:
+        vector: np.ndarray = self._embedder.encode_queries([text]).astype(np.float32, copy=False)[0]
+        vector.setflags(write=False)
+        return vector
+
     def search(
         self,
-        query: str,
+        query: str | Query,
         k: int = 5,
         kinds: Collection[str] | None = None,
         statuses: Collection[str] | None = None,
@@ -117,35 +133,38 @@ class Searcher:
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``, best first, no two with the same text.
 
+        A plain string is read with ``read`` first (typos, shorthand, years).
         ``kinds`` and ``statuses`` keep only passages of those kinds and of those
         statuses on ``on`` (default: today). ``Hit.dense_score`` is the cosine of
-        query and passage for every hit, whichever list found it.
+        query and passage for every hit, whichever list found it;
+        ``Hit.unit_cosines`` those of its evidence units, when the index stores them.
         """
         chunks = self.loaded.chunks
-        query = query.strip()
-        if not query or k <= 0 or not chunks:
-            return []
         today = on or date.today()
+        if isinstance(query, str):
+            if not query.strip():
+                return []
+            query = self.read(query, today=today)
+        text = query.search_text.strip()
+        if not text or k <= 0 or not chunks:
+            return []
         filtered = kinds is not None or statuses is not None
         depth = self._candidates * (FILTERED_DEPTH_FACTOR if filtered else 1)
         depth = min(len(chunks), max(depth, k))
 
-        lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, query, depth)
-        query_vector = self._embedder.encode_queries([query]).astype(np.float32, copy=False)
+        lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, text, depth)
+        query_vector = self.embed(query).values[None, :].copy()  # faiss wants a writable array
         scores, rows = self.loaded.vectors.search(query_vector, depth)
         dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
         lexical = lexical_job.result()
         dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
         lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
-        fused = {
-            int(row): score
-            for row, score in fusion.fuse([(str(r), s) for r, s in dense], [(str(r), s) for r, s in lexical])
-        }
-        boosted = self._unit_rows(query)
+        fused = {int(row): score for row, score in self._fuse(dense, lexical, query_vector[0], query)}
+        boosted = self._unit_rows(query.text)
         if len(boosted) > UNIT_BOOST_LIMIT:
             boosted = self._closest(boosted, fused, query_vector[0])
-        past = asks_about_past(query, today)
-        years = named_years(query)
+        past = query.past
+        years = set(query.years)
 
         ranked: list[tuple[float, int, int]] = []  # (score, recency, row)
         for row in fused.keys() | boosted:
@@ -177,6 +196,7 @@ class Searcher:
             if len(picked) == k:
                 break
         cosines = self.loaded.vectors.vectors_at([row for _, row in picked]) @ query_vector[0]
+        units = self.loaded.sentences
         return [
             Hit(
                 chunk=chunks[row],
@@ -185,9 +205,33 @@ class Searcher:
                 lexical_rank=lexical_rank.get(row),
                 unit_boost=row in boosted,
                 dense_score=float(cosine),
+                unit_cosines=None
+                if units is None
+                else tuple(units.cosines(chunk_units(chunks[row]), query_vector[0])),
             )
             for (score, row), cosine in zip(picked, cosines, strict=True)
         ]
+
+    def _fuse(
+        self,
+        dense: list[tuple[int, float]],
+        lexical: list[tuple[int, float]],
+        query_vector: np.ndarray,
+        query: Query,
+    ) -> list[tuple[str, float]]:
+        """Dense and BM25 candidates fused: by the learned model, or by hand weights without one."""
+        dense_ids = [(str(r), s) for r, s in dense]
+        lexical_ids = [(str(r), s) for r, s in lexical]
+        if self._fusion_model is None:
+            return fusion.fuse(dense_ids, lexical_ids)
+        cosines = {str(r): s for r, s in dense}
+        missing = sorted({r for r, _ in lexical} - {r for r, _ in dense})
+        if missing:
+            extra = self.loaded.vectors.vectors_at(missing) @ query_vector
+            cosines.update({str(r): float(c) for r, c in zip(missing, extra, strict=False)})
+        return fusion.learned_fuse(
+            dense_ids, lexical_ids, cosines, len(words(query.search_text)), self._fusion_model
+        )
 
     def _closest(self, rows: set[int], fused: dict[int, float], query_vector: np.ndarray) -> set[int]:
         """``UNIT_BOOST_LIMIT`` of ``rows``: those in ``fused`` by score, then the nearest by cosine."""
@@ -292,9 +336,17 @@ class HotSearcher:
             log.info("Index problem cleared: %s", self._reported)
         self._reported = problem
 
+    def read(self, question: str, previous: str = "", today: date | None = None) -> Query:
+        """``Searcher.read`` on the version being served."""
+        return self.searcher.read(question, previous, today)
+
+    def embed(self, query: Query) -> QueryVector:
+        """``Searcher.embed`` on the version being served."""
+        return self.searcher.embed(query)
+
     def search(
         self,
-        query: str,
+        query: str | Query,
         k: int = 5,
         kinds: Collection[str] | None = None,
         statuses: Collection[str] | None = None,

@@ -7,6 +7,7 @@ Layout under ``root``::
     versions/<id>/vectors.npy     raw vectors, reused by the next incremental build
     versions/<id>/vectors.faiss   the search index over them (``index.vectors``)
     versions/<id>/lexical/        ``LexicalIndex.save``
+    versions/<id>/sentence_vectors.npz  vectors of the evidence units (``index.evidence``)
     versions/<id>/manifest.json   written last: a version without it is unfinished
 
 A build writes a fresh directory and only then replaces ``CURRENT`` (temporary
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import IndexNotBuilt, PomocnikError
+from index.evidence import SentenceVectors
 from index.lexical import LexicalIndex
 from index.records import Chunk, DocumentMeta, SentenceSpan
 from index.vectors import VectorIndex, VectorKind, configure_threads
@@ -58,6 +60,7 @@ class LoadedIndex:
     vectors: VectorIndex
     lexical: LexicalIndex
     manifest: dict[str, Any]
+    sentences: SentenceVectors | None = None  # vectors of evidence units; None in versions built before them
 
 
 class IndexStore:
@@ -134,13 +137,18 @@ class IndexStore:
                 f"({exc.__class__.__name__}: {exc}): zbuduj indeks ponownie."
             ) from exc
         lexical = LexicalIndex.load(path / LEXICAL)
+        try:
+            sentences = SentenceVectors.load(path)
+        except (OSError, ValueError, KeyError) as exc:  # answers fall back to passage features
+            log.warning("Index version %s: sentence vectors unreadable (%s)", version, exc)
+            sentences = None
         if not (len(chunks) == len(vectors) == len(lexical)):
             raise IndexNotBuilt(
                 f"Wersja indeksu {version} jest niespójna ({len(chunks)} fragmentów, "
                 f"{len(vectors)} wektorów, {len(lexical)} w BM25): zbuduj indeks ponownie."
             )
         rows = {chunk.id: row for row, chunk in enumerate(chunks)}
-        return LoadedIndex(version, chunks, rows, vectors, lexical, manifest)
+        return LoadedIndex(version, chunks, rows, vectors, lexical, manifest, sentences)
 
     def finished_versions(self) -> list[str]:
         """Ids of versions with a manifest, oldest first (ids sort by build time)."""
@@ -177,6 +185,7 @@ class IndexStore:
         lexical: LexicalIndex,
         manifest: dict[str, Any],
         vector_kind: VectorKind | None = None,
+        sentences: SentenceVectors | None = None,
     ) -> str:
         """Write a finished version (not yet serving) and return its id.
 
@@ -198,6 +207,8 @@ class IndexStore:
         vector_index = VectorIndex.build(matrix, vector_kind)
         vector_index.save(path / VECTORS_FAISS)
         lexical.save(path / LEXICAL)
+        if sentences is not None:
+            sentences.save(path)
         full = {
             "format": FORMAT_VERSION,
             "version": version,

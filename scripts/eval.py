@@ -4,15 +4,22 @@
     python scripts/eval.py retrieval --dataset dev-questions [--json]
     python scripts/eval.py answers --dataset dev-questions [--json] [--quick] [--half tune|holdout]
     python scripts/eval.py answers --llm http://localhost:11434/v1 --llm-model NAME [--quick]
+    python scripts/eval.py answers --dataset blind|offtopic-eval [--json]
+    python scripts/eval.py evidence --dataset lqad-pl --split dev|test [--json]
 
 Each run is saved to data/eval/<dataset>-<split>.json (answers:
 data/eval/dev-questions-answers[-<half>].json) and compared query by query with the run
 saved before it. ``--half`` scores one fixed half of the development
 questions (bot.evaluation.half_of): tune answer heuristics on "tune", then
-check that "holdout" improves or holds. ``--llm URL`` answers through an
-OpenAI-compatible model as the bot does with POMOCNIK_LLM_URL (bot.generate) and
-adds the share of generated sentences dropped by verification and the fallbacks,
-saved as dev-questions-answers-llm[...].json. With ``--json`` stdout holds only the JSON summary; the diff
+check that "holdout" improves or holds. ``blind`` (tests/data/blind_questions) and
+``offtopic-eval`` (tests/data/offtopic_eval) are held-out sets: never tune on them.
+``evidence`` scores answer-sentence accuracy@1 on LQAD-PL: is the unit holding the
+gold answer span ranked first among the units of the top 10 passages? The learned
+ranker is compared with "first sentence of the top passage" and plain e5 cosine.
+``--llm URL`` answers through an OpenAI-compatible model as the bot does with
+POMOCNIK_LLM_URL (bot.generate) and adds the share of generated sentences dropped by
+verification and the fallbacks, saved as <dataset>-answers-llm[...].json.
+With ``--json`` stdout holds only the JSON summary; the diff
 goes to stderr. Passage vectors are cached under data/cache/, so reruns only
 embed the queries. LQAD-PL is read from ../shared/sources/eval/lqad_pl.
 """
@@ -35,10 +42,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bot.evaluation import (
+    EARLY_CHARS,
     HALVES,
     DevQuestion,
     anchor_holds,
     anchor_precision,
+    answer_body,
     citation_precision,
     cites_expected,
     contains_fact,
@@ -57,6 +66,11 @@ log = logging.getLogger("eval")
 
 LQAD_DIR = ROOT.parent / "shared" / "sources" / "eval" / "lqad_pl"
 QUESTIONS_DIR = ROOT / "tests" / "data" / "dev_questions"
+HELD_OUT = {
+    "blind": ROOT / "tests" / "data" / "blind_questions",
+    "offtopic-eval": ROOT / "tests" / "data" / "offtopic_eval",
+}
+ANSWER_ONLY = tuple(HELD_OUT)
 QUICK_ANSWER_QUESTIONS = 20  # --quick: the first 20 answerable questions …
 QUICK_OFF_TOPIC = 3  # … and the first 3 off-topic ones
 
@@ -65,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "answers" and args.dataset != "dev-questions":
-        parser.error("answers are evaluated on --dataset dev-questions only")
+    if args.command == "answers" and args.dataset == "lqad-pl":
+        parser.error("answers are evaluated on dev-questions, blind or offtopic-eval")
+    if args.command in ("retrieval",) and args.dataset in ANSWER_ONLY:
+        parser.error(f"{args.dataset} has no retrieval targets: use `answers`")
+    if args.command == "evidence" and args.dataset != "lqad-pl":
+        parser.error("evidence is evaluated on --dataset lqad-pl")
     if args.llm and args.command != "answers":
         parser.error("--llm applies to answers only")
     logging.basicConfig(
@@ -78,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     embedder = _embedder(args, settings)
     if args.command == "retrieval":
         record, label = _retrieval(args, settings, embedder)
+    elif args.command == "evidence":
+        record, label = _evidence(args, embedder)
     else:
         record, label = _answers(args, settings, embedder)
     path = args.out_dir / f"{label}.json"
@@ -118,7 +138,7 @@ def _retrieval(
         embedder, ev.CachedPassageEmbedder.file_for(args.cache_dir, embedder.model_id, cache_key)
     )
     started = time.perf_counter()
-    loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size)
+    loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size, sentences=False)
     cached.save()
     log.info(
         "Index of %d passages in %.1f s (%d embedded, %d cached)",
@@ -152,7 +172,7 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     from index.build import build_in_memory
     from index.search import Searcher
 
-    every = load_dev_questions(args.questions)
+    every = load_dev_questions(HELD_OUT.get(args.dataset, args.questions))
     by_id = {q.id: q for q in every}  # a follow-up's parent may lie outside the subset
     questions = every
     if args.half:
@@ -191,7 +211,9 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         reply = answer_to_json(result)
         # The JSON form names chunks only; scoring the expected document needs doc ids.
         cited_list = reply["citations"] if isinstance(reply["citations"], list) else []
-        for cited, citation in zip(cited_list, result.citations, strict=True):
+        by_number = {citation.n: citation for citation in result.citations}
+        for cited in cited_list:
+            citation = by_number[cited["n"]]
             cited.setdefault("doc_id", citation.doc_id)
         pairs.append((question, reply))
         rows.append(_question_row(question, reply))
@@ -211,16 +233,18 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
             rows[-1]["anchors_held"] = all(held)
     scores = score_answers(pairs)
     record = {
-        "dataset": "dev-questions",
+        "dataset": args.dataset,
         "split": "answers",
         "questions": scores.questions,
         "fact_rate": round(scores.fact_rate, 4),
+        "fact_early_rate": round(scores.fact_early_rate, 4),
         "citation_rate": round(scores.citation_rate, 4),
         "citation_precision": round(scores.citation_precision, 4),
         "anchor_precision": round(anchor_precision(anchors), 4),
         "anchor_citations": len(anchors),
         "refusal_rate": round(scores.refusal_rate, 4),
         "false_refusals": scores.false_refusals,
+        "false_refusal_rate": round(scores.false_refusal_rate, 4),
         "dated_citations": round(scores.dated_citations, 4),
         "latency_ms_p50": round(percentile(latencies, 50), 2),
         "latency_ms_p95": round(percentile(latencies, 95), 2),
@@ -233,7 +257,7 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     if writer is not None:
         writer.close()
         record["llm"] = _generation_figures(generations, args.llm_model)
-    label = "dev-questions-answers" + ("-llm" if args.llm else "") + (f"-{args.half}" if args.half else "")
+    label = f"{args.dataset}-answers" + ("-llm" if args.llm else "") + (f"-{args.half}" if args.half else "")
     return record, label + ("-quick" if args.quick else "")
 
 
@@ -269,6 +293,11 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
         and bool(question.expected_fact)
         and contains_fact(reply["text"], question.expected_fact or "")
     )
+    row["early"] = (
+        answered
+        and bool(question.expected_fact)
+        and contains_fact(answer_body(str(reply["text"]))[:EARLY_CHARS], question.expected_fact or "")
+    )
     row["cited"] = cites_expected(reply["citations"], question.expected_doc, question.expected_anchor)
     row["precision"] = round(citation_precision(reply), 3) if answered else None
     row["passed"] = (
@@ -279,10 +308,85 @@ def _question_row(question: DevQuestion, reply: dict[str, Any]) -> dict[str, Any
     return row
 
 
+# ---------------------------------------------------------------- evidence
+
+
+def _evidence(args: argparse.Namespace, embedder: Any) -> tuple[dict[str, Any], str]:
+    """Answer-sentence accuracy@1 on LQAD-PL: learned ranker vs first sentence vs plain cosine."""
+    import numpy as np
+    from train_answerer import EVIDENCE_DEPTH, lqad_evidence, lqad_index, lqad_queries
+
+    from bot.evidence import EVIDENCE_FEATURES
+    from bot.ranking import EVIDENCE_MODEL
+    from index.learned import load_ranker
+    from index.search import Searcher
+
+    loaded = lqad_index(args.lqad_dir, embedder, args.cache_dir)
+    searcher = Searcher(loaded, embedder)
+    rows = lqad_queries(args.lqad_dir, args.split)
+    ranker = load_ranker(EVIDENCE_MODEL, EVIDENCE_FEATURES)
+    from bot.evidence import unit_features
+
+    cos_col = EVIDENCE_FEATURES.index("unit_cos")
+    systems: dict[str, list[bool]] = {
+        "learned ranker": [],
+        "first sentence of top passage": [],
+        "plain e5 cosine": [],
+    }
+    per_question: dict[str, dict[str, bool]] = {}
+    reachable = 0
+    for row in rows:
+        query, cands, labels = lqad_evidence(searcher, row)
+        if not cands:
+            picks = dict.fromkeys(systems, False)
+        else:
+            features = unit_features(query, cands)
+            learned = int(np.argmax(ranker.score(features)))
+            cosine = int(np.argmax(np.nan_to_num(features[:, cos_col], nan=-1.0)))
+            picks = {
+                "learned ranker": labels[learned] > 0,
+                "first sentence of top passage": labels[0] > 0,
+                "plain e5 cosine": labels[cosine] > 0,
+            }
+        reachable += any(labels)
+        for name, ok in picks.items():
+            systems[name].append(ok)
+        per_question[row["id"]] = picks
+    record = {
+        "dataset": "lqad-pl",
+        "split": args.split,
+        "queries": len(rows),
+        "reachable": reachable,
+        "depth": EVIDENCE_DEPTH,
+        "evidence": {
+            name: {
+                "all": round(sum(oks) / max(1, len(oks)), 4),
+                "reachable": round(sum(oks) / max(1, reachable), 4),
+            }
+            for name, oks in systems.items()
+        },
+        "model": embedder.model_id,
+        "per_question": per_question,
+    }
+    return record, f"lqad-pl-{args.split}-evidence"
+
+
 # ---------------------------------------------------------------- output
 
 
 def _table(record: dict[str, Any]) -> str:
+    if "evidence" in record:
+        lines = [
+            f"answer-sentence accuracy@1, {record['dataset']} / {record['split']}: "
+            f"{record['queries']} queries ({record['reachable']} with the gold unit among "
+            f"the candidates of the top {record['depth']} passages)",
+            "",
+            "| system | acc@1 (all) | acc@1 (reachable) |",
+            "|---|---|---|",
+        ]
+        for name, m in record["evidence"].items():
+            lines.append(f"| {name} | {m['all']:.3f} | {m['reachable']:.3f} |")
+        return "\n".join(lines)
     if "systems" in record:
         head = (
             f"{record['dataset']} / {record['split']}: {record['queries']} queries, "
@@ -303,12 +407,14 @@ def _table(record: dict[str, Any]) -> str:
         return "\n".join(lines)
     half = f" ({record['half']} half)" if record.get("half") else ""
     lines = [
-        f"answers on {record['questions']} development questions{half}",
-        f"fact rate {record['fact_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
+        f"answers on {record['questions']} questions of {record['dataset']}{half}",
+        f"fact rate {record['fact_rate']:.3f}, fact in the first {EARLY_CHARS} characters "
+        f"{record['fact_early_rate']:.3f}, citation rate {record['citation_rate']:.3f}, "
         f"citation precision {record['citation_precision']:.3f}",
         f"anchor precision {record.get('anchor_precision', 1.0):.3f} "
         f"over {record.get('anchor_citations', 0)} citations",
-        f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']}",
+        f"off-topic refused {record['refusal_rate']:.3f}, false refusals {record['false_refusals']} "
+        f"({record['false_refusal_rate']:.3f})",
         f"citations with status and a date {record.get('dated_citations', 0.0):.3f}",
         f"latency p50 {record['latency_ms_p50']:.1f} ms, p95 {record['latency_ms_p95']:.1f} ms",
     ]
@@ -330,6 +436,14 @@ def _diff(previous: dict[str, Any] | None, current: dict[str, Any], path: Path) 
         return f"No previous run at {path}: nothing to compare."
     if "ranks" in current:
         return ev.format_changes(ev.rank_changes(previous, current), str(path))
+    if "evidence" in current:
+        old_rows, new_rows = previous.get("per_question", {}), current["per_question"]
+        moved = [q for q in new_rows if q in old_rows and old_rows[q] != new_rows[q]]
+        if not moved:
+            return f"Per-question diff against {path}: no question changed."
+        return f"Per-question diff against {path}: {len(moved)} changed\n" + "\n".join(
+            f"    {q}: {old_rows[q]} -> {new_rows[q]}" for q in moved
+        )
     old = previous.get("per_question", {})
     fixed = [
         q for q, row in current["per_question"].items() if row["passed"] and q in old and not old[q]["passed"]
@@ -359,8 +473,10 @@ def _embedder(args: argparse.Namespace, settings: IndexSettings) -> Any:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=("retrieval", "answers"))
-    parser.add_argument("--dataset", choices=("lqad-pl", "dev-questions"), default="dev-questions")
+    parser.add_argument("command", choices=("retrieval", "answers", "evidence"))
+    parser.add_argument(
+        "--dataset", choices=("lqad-pl", "dev-questions", *ANSWER_ONLY), default="dev-questions"
+    )
     parser.add_argument("--split", choices=("dev", "test"), default="dev", help="LQAD-PL split")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quick", action="store_true", help="a small subset, for CI")

@@ -53,7 +53,9 @@ def test_ask_json_reads_one_question_per_line(tmp_path: Path, real_embedder) -> 
     from tests.bot.test_answer import build_small_index
 
     index = build_small_index(tmp_path, real_embedder).root
-    questions = "czy przemoc domowa to podstawa do pomocy z ops\n\nJaka jest stolica Australii?\n"
+    questions = (
+        "czy przemoc domowa jest powodem udzielania pomocy spolecznej\n\nJaka jest stolica Australii?\n"
+    )
     result = run_bot(
         "--index-dir", str(index), "--today", "2025-06-01", "ask", "--json", "-", stdin=questions
     )
@@ -88,9 +90,13 @@ def test_ask_answers_through_the_language_model_when_one_is_set(tmp_path: Path, 
     assert second["answered"] is False and asked == 1  # the refused question never reached the model
 
 
-def test_console_answers_follow_ups_and_runs_commands() -> None:
+def test_console_answers_follow_ups_and_runs_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.console import run_console
     from tests.bot.test_answer import CRITERION, FAMILY, TODAY, FakeSearcher, hit
+
+    # The flow of the console is tested here, not the refusal gate: a searcher without a
+    # model gives the gate no question vector, so it is told to answer.
+    monkeypatch.setattr("bot.answer.refusal_threshold", lambda: 0.0)
 
     class Runtime:
         searcher = FakeSearcher(hit(CRITERION), hit(FAMILY, rank=2))

@@ -143,7 +143,8 @@ def test_pack_always_yields_valid_messages_within_limit(texts, tags, limit):
 
 def test_buttons_number_each_citation_and_fit_callback_limit():
     answer = make_answer(
-        AnswerBlock((CitedSentence("a", (1,)),)), citations=tuple(citation(n) for n in range(1, 11))
+        AnswerBlock(tuple(CitedSentence("a", (n,)) for n in range(1, 11))),
+        citations=tuple(citation(n) for n in range(1, 11)),
     )
     rows = render.answer_buttons(answer, "0123abcd")
     labels = [label for row in rows for label, _ in row]

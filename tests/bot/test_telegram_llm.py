@@ -9,7 +9,9 @@ extractive answer exactly as the bot sends it without a model.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
+from unittest.mock import ANY
 
 import pytest
 
@@ -52,7 +54,7 @@ async def ask(api: FakeBotApi, text: str, user_id: int) -> str:
     return reply.params["text"]
 
 
-def buttons(api: FakeBotApi, user_id: int) -> list[str]:
+def buttons(api: FakeBotApi, user_id: int) -> list[list[str]]:
     [reply] = api.calls_of("sendMessage", user_id)
     markup = reply.params.get("reply_markup") or {"inline_keyboard": []}
     return [button["callback_data"].split(":")[:2] for row in markup["inline_keyboard"] for button in row]
@@ -80,7 +82,12 @@ async def test_each_scripted_reply_reaches_telegram_verified_or_as_the_extractiv
     else:
         assert text == extractive_text(QUESTION)
     assert "Źródła:" in text and "[1] Ustawa o pomocy społecznej" in text
-    assert buttons(api, 101) == [["p", "1"], ["f", "+"], ["f", "-"]]  # the same buttons either way
+    # The same kinds of buttons either way: a button per passage the body cites, "Więcej"
+    # when there is further evidence, then 👍 / 👎.
+    extractive = answer(QUESTION, KeywordSearcher())
+    cited = list(dict.fromkeys(re.findall(r"\[(\d+)\]", text.split("Źródła:")[0])))
+    more = [["m", ANY]] if extractive.more else []
+    assert buttons(api, 101) == [["p", n] for n in cited] + more + [["f", "+"], ["f", "-"]]
     typing = api.calls_of("sendChatAction", 101)
     [sent] = api.calls_of("sendMessage", 101)
     assert typing and typing[0].params["action"] == "typing" and typing[0].at <= sent.at
@@ -106,10 +113,10 @@ async def test_stats_count_model_answers_and_dropped_sentences(app, api, llm):
         await asyncio.sleep(0.05)
     assert generation is not None
     assert (generation.asked, generation.delivered) == (4, 2)
-    assert (generation.sentences, generation.dropped) == (1 + 2 + 2, 1 + 2)
+    assert (generation.sentences, generation.dropped) == (2 + 2 + 2, 1 + 2)
     assert generation.fallbacks == {"http-error": 1, "nothing-verified": 1}
     await api.push(text_update("/stats", 101))
     shown = visible_text((await api.wait_messages(101))[-1].params["text"])
     assert "Model językowy: pytań 4, odpowiedzi z modelu 2." in shown
-    assert "Zdania odrzucone przy sprawdzaniu: 3 z 5 (60%)." in shown
+    assert "Zdania odrzucone przy sprawdzaniu: 3 z 6 (50%)." in shown
     assert "błąd serwera modelu 1" in shown

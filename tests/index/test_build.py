@@ -31,6 +31,11 @@ class CountingEmbedder(HashingEmbedder):
         self.embedded.extend(texts)
         return super().encode_passages(texts)
 
+    @property
+    def passages(self) -> list[str]:
+        """The passages it embedded (title line + text); evidence units have no line break."""
+        return [text for text in self.embedded if "\n" in text]
+
 
 @pytest.fixture
 def knowledge(tmp_path: Path, write_doc: Callable[..., Path]) -> Path:
@@ -57,7 +62,7 @@ def build(root: Path, store: IndexStore, embedder: HashingEmbedder):
 def test_first_build_embeds_everything_and_serves(knowledge: Path, tmp_path: Path) -> None:
     store, embedder = IndexStore(tmp_path / "index"), CountingEmbedder()
     report = build(knowledge, store, embedder)
-    assert report.documents == 3 and report.chunks == len(embedder.embedded) == report.embedded
+    assert report.documents == 3 and report.chunks == len(embedder.passages) == report.embedded
     assert report.reused == 0 and report.errors == [] and report.removed == []
     assert report.added == ["odwolanie.md", "sub/mieszkanie.md", "zasilek.md"]
     loaded = store.load_current()
@@ -111,7 +116,7 @@ def test_touching_one_file_embeds_only_its_new_chunks(knowledge: Path, tmp_path:
     loaded = store.load_current()
     new_ids = {c.id for c in loaded.chunks} - before
     assert report.changed == ["zasilek.md"] and report.added == [] == report.removed
-    assert report.embedded == len(new_ids) == len(embedder.embedded) >= 1
+    assert report.embedded == len(new_ids) == len(embedder.passages) >= 1
     assert all(c.doc_id == "zasilek.md" for c in loaded.chunks if c.id in new_ids)
     # reused vectors are the ones the embedder gives for their own text
     expected = HashingEmbedder().encode_passages([c.embed_text for c in loaded.chunks])
@@ -150,7 +155,7 @@ def test_changed_model_re_embeds_everything(knowledge: Path, tmp_path: Path) -> 
     first = build(knowledge, store, CountingEmbedder())
     for other in (CountingEmbedder(model_id="other-model"), CountingEmbedder(model_id="other-model", dim=32)):
         report = build(knowledge, store, other)
-        assert report.embedded == first.chunks == len(other.embedded) and report.reused == 0
+        assert report.embedded == first.chunks == len(other.passages) and report.reused == 0
     assert store.load_current().vectors.dim == 32
 
 
@@ -168,7 +173,7 @@ def test_retitled_document_is_re_embedded(
     embedder = CountingEmbedder()
     report = build(knowledge, store, embedder)
     assert report.changed == ["sub/mieszkanie.md"] and report.embedded >= 1
-    assert all("Mieszkania chronione — poradnik" in text for text in embedder.embedded)
+    assert all("Mieszkania chronione — poradnik" in text for text in embedder.passages)
 
 
 def test_bad_file_is_reported_and_the_rest_indexed(knowledge: Path, tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def test_systems_on_an_in_memory_index_find_the_right_passage(fake_embedder) -> 
         ],
     )
     results = ev.evaluate(dataset, ev.retrieval_systems(loaded, fake_embedder))
-    assert set(results) == {"bm25", "dense", "hybrid"}
+    assert set(results) == {"bm25", "dense", "hybrid", "hybrid-hand"}
     for name, result in results.items():
         assert result.metrics["recall@1"] == 1.0, name
     record = ev.run_record(dataset, results, model="fake")

@@ -14,7 +14,8 @@ import pytest
 from index import search as search_module
 from index.build import build_index
 from index.errors import IndexNotBuilt
-from index.search import HotSearcher, Searcher, asks_about_past, named_years
+from index.query import asks_about_past, years_in
+from index.search import HotSearcher, Searcher
 from index.store import IndexStore, LoadedIndex
 from tests.fakes import HashingEmbedder
 
@@ -242,7 +243,7 @@ def test_questions_about_the_past(query: str, past: bool) -> None:
     ],
 )
 def test_named_years_read_a_glued_r(query: str, years: set[int]) -> None:
-    assert named_years(query) == years
+    assert years_in(query) == years
 
 
 # ---------------------------------------------------------------- HotSearcher

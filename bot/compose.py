@@ -2,7 +2,8 @@
 
 Structural rules only (no weights):
 - the best unit opens the answer; a list item comes with its stem, a stem ending
-  in ":" with its items (as many as fit);
+  in ":" with its items (as many as fit); when the question asks for a list
+  ("jakie", "wymień"), an item gives way to its whole list;
 - then at most ``MAX_SUPPORT`` more units, in ranker order;
 - the body stays within ``BODY_LIMIT`` characters; everything else ranked goes to
   ``Answer.more`` (Telegram "Więcej", ``--full`` in the CLI);
@@ -51,7 +52,7 @@ def compose(
     query: Query, ranked: Sequence[Candidate], today: date, confidence: float, question: str
 ) -> Answer:
     """The answer from candidates in ranker order (best first)."""
-    body = _body(ranked)
+    body = _body(_list_first(query, ranked))
     shown = {id(p.candidate) for p in body}
     rest = [c for c in ranked if id(c) not in shown and _adds(c, body)]
     more = [_Piece(c, len(body) + i) for i, c in enumerate(rest[:MAX_MORE])]
@@ -74,6 +75,21 @@ def compose(
         confidence=confidence,
         more=more_blocks,
     )
+
+
+def _list_first(query: Query, ranked: Sequence[Candidate]) -> Sequence[Candidate]:
+    """For a question asking for a list, a best unit that is one item gives way to its stem,
+    so the answer opens with the whole list (as many items as fit), not one point of it."""
+    if not ranked or "list" not in query.types or not ranked[0].unit.stem:
+        return ranked
+    lead = ranked[0]
+    stem = next(
+        (c for c in ranked if c.hit.chunk.id == lead.hit.chunk.id and c.unit.text == lead.unit.stem),
+        None,
+    )
+    if stem is None or not stem.unit.is_stem:
+        return ranked
+    return [stem, *(c for c in ranked if c is not stem)]
 
 
 def _body(ranked: Sequence[Candidate]) -> list[_Piece]:

@@ -52,6 +52,17 @@ def test_an_item_opens_with_its_stem() -> None:
     assert first.startswith("Art. 7. Pomocy społecznej") and "7) powodu numer 7;" in first
 
 
+def test_a_list_question_gets_the_list_even_when_one_item_ranks_first() -> None:
+    pool = cands(chunk("a7", ART7))
+    item = by_text(pool, "11)")
+    listed = body(compose(read_query("jakie są powody pomocy"), [item, *pool], TODAY, 0.9, "q"))
+    assert "1) powodu numer 1;" in listed and "2) powodu numer 2;" in listed
+    # A question not asking for a list keeps the one item (with its stem).
+    one = body(compose(read_query("czy powód numer 11 wystarczy"), [item, *pool], TODAY, 0.9, "q"))
+    assert one.startswith("Art. 7.") and one.index("11) powodu numer 11;") < one.index("1) powodu numer 1;")
+    assert listed.index("1) powodu numer 1;") < listed.index("2) powodu numer 2;") < listed.index("11)")
+
+
 def test_a_stem_opens_with_its_items_within_the_limit() -> None:
     pool = cands(chunk("a7", ART7))
     stem = pool[0]

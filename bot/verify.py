@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import pairwise
 
+from index.periods import MONTHS
 from index.polish import analyse, fold_diacritics, word_tokens, words
 from index.query import is_topical
 from index.sentences import split_sentences
@@ -56,20 +57,6 @@ _PROBLEM_OF_KIND = {
     "journal": UNSUPPORTED_JOURNAL,
 }
 
-_MONTHS = {
-    "stycznia": 1,
-    "lutego": 2,
-    "marca": 3,
-    "kwietnia": 4,
-    "maja": 5,
-    "czerwca": 6,
-    "lipca": 7,
-    "sierpnia": 8,
-    "wrzesnia": 9,
-    "pazdziernika": 10,
-    "listopada": 11,
-    "grudnia": 12,
-}
 # Polish cardinal numerals by folded lemma (Morfeusz gives "czternaście" for "czternastu").
 _NUMERALS = {
     "jeden": 1,
@@ -122,7 +109,7 @@ _NUMERIC_DATE = re.compile(
     r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\d])|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"
 )
 _WORD_DATE = re.compile(
-    r"(?<!\d)(\d{1,2})\s+(" + "|".join(_MONTHS) + r")(?:\s+(\d{4}))?(?!\d)",
+    r"(?<!\d)(\d{1,2})\s+(" + "|".join(MONTHS) + r")(?:\s+(\d{4}))?(?!\d)",
 )
 _UNIT = re.compile(r"(?:\b(art|ust|pkt|lit)\.?|(§+))\s*(\d+[a-z]{0,3})\b", re.IGNORECASE)
 # A statute's own numbering at the start of a line: "Art. 37.", "2." (ust.), "3)" (pkt), "a)" (lit).
@@ -316,7 +303,7 @@ def _numeric_date(match: re.Match[str]) -> Fact | None:
 
 
 def _word_date(match: re.Match[str]) -> Fact | None:
-    day, month = int(match.group(1)), _MONTHS[match.group(2)]
+    day, month = int(match.group(1)), MONTHS[match.group(2)]
     if not 1 <= day <= 31:
         return None
     year = f"{int(match.group(3)):04d}" if match.group(3) else ""

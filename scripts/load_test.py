@@ -39,20 +39,9 @@ from pydantic import SecretStr
 from bot.settings import Settings
 from bot.telegram_app import build_application, running
 from bot.testing.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi, text_update
+from bot.testing.harness import standalone_questions
 
-QUESTION_FILES = sorted((ROOT / "tests" / "data" / "dev_questions").glob("*.jsonl"))
-
-
-def load_questions() -> list[str]:
-    """Stand-alone questions from the dev set (follow-ups need their context, so skipped)."""
-    questions = []
-    for path in QUESTION_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if not row.get("follow_up_of"):
-                    questions.append(row["question"])
-    return questions or ["Komu przysługuje zasiłek stały?"]
+QUESTIONS_DIR = ROOT / "tests" / "data" / "dev_questions"
 
 
 def ensure_index(settings: Settings, work: Path, index_dir: Path | None) -> tuple[Settings, float]:
@@ -76,7 +65,7 @@ async def drive(settings: Settings, users: int, questions: int, timeout: float) 
     """Run the bot against the fake server and return the measurements."""
     from bot.runtime import load_runtime
 
-    pool = load_questions()
+    pool = standalone_questions(QUESTIONS_DIR)
     started = time.perf_counter()
     runtime = await asyncio.to_thread(load_runtime, settings)
     load_seconds = time.perf_counter() - started

@@ -55,23 +55,12 @@ from bot.testing.fake_bot_api import (
     callback_update,
     text_update,
 )
+from bot.testing.harness import standalone_questions
 from index.metrics import percentile
 
 ADMIN = 1
-QUESTION_FILES = sorted((ROOT / "tests" / "data" / "dev_questions").glob("*.jsonl"))
+QUESTIONS_DIR = ROOT / "tests" / "data" / "dev_questions"
 RSS_GROWTH_LIMIT = 0.10
-
-
-def load_questions() -> list[str]:
-    """Stand-alone questions from the dev set (follow-ups need their context, so skipped)."""
-    questions = []
-    for path in QUESTION_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if not row.get("follow_up_of"):
-                    questions.append(row["question"])
-    return questions or ["Komu przysługuje zasiłek stały?"]
 
 
 def rss_mb() -> float:
@@ -161,7 +150,7 @@ async def soak(settings: Settings, plan: Plan, knowledge: Path) -> dict[str, Any
     from bot.runtime import load_runtime
 
     rng = random.Random(plan.seed)
-    questions = load_questions()
+    questions = standalone_questions(QUESTIONS_DIR)
     runtime = await asyncio.to_thread(load_runtime, settings)
     tally = Tally()
     asked: dict[tuple[int, int], float] = {}  # (chat, question id) → when pushed

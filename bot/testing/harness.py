@@ -7,6 +7,7 @@ the ``slow`` tests.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Collection
@@ -156,3 +157,16 @@ def bot_settings(base_url: str, data_dir: Path, **changes: object) -> Settings:
         **changes,
     }
     return Settings(**values)
+
+
+def standalone_questions(folder: Path) -> list[str]:
+    """The questions of the ``*.jsonl`` question files in ``folder`` that stand alone
+    (follow-ups need their context, so they are left out): traffic for load and soak runs."""
+    questions = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if not row.get("follow_up_of"):
+                    questions.append(row["question"])
+    return questions or ["Komu przysługuje zasiłek stały?"]

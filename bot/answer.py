@@ -1,6 +1,6 @@
 """From a Polish question to an extractive, cited ``Answer`` (no language model involved).
 
-    question ─ index.query.read_query ─▶ Query ─ search ─▶ Hit[]
+    question ─ searcher.read (index.query.read_query, typos against the index) ─▶ Query ─ search ─▶ Hit[]
       ─ bot.evidence.candidates ─▶ units with their list context
       ─ bot.ranking.rank_evidence (learned ranker) ─▶ ranked units
       ─ bot.ranking.answerable (calibrated refusal gate) ─▶ answer or refuse
@@ -23,8 +23,8 @@ from bot.evidence import candidates
 from bot.ranking import answerable as gate_probability
 from bot.ranking import rank_evidence, refusal_threshold
 from bot.records import Answer
-from index.query import Query, is_follow_up, read_query
-from index.records import Hit
+from index.query import Query, is_follow_up
+from index.records import Hit, QueryVector
 
 NO_ANSWER = "Nie znalazłem w bazie wiedzy wiarygodnej odpowiedzi na to pytanie."
 EVIDENCE_DEPTH = 10  # passages whose units compete (the ranker was trained on this depth)
@@ -34,11 +34,13 @@ __all__ = ["NO_ANSWER", "SearchesPassages", "answer", "is_follow_up"]
 
 
 class SearchesPassages(Protocol):
-    """What ``answer`` needs from ``index.search.Searcher`` / ``HotSearcher``.
+    """What ``answer`` needs from ``index.search.Searcher`` / ``HotSearcher``: reading a
+    question (typos corrected against the index's vocabulary), its query vector (None
+    from a stand-in without a model) and the search itself."""
 
-    Their ``read`` (question → ``Query`` with the index's vocabulary for typo
-    tolerance) is used when present; without it the question is read here.
-    """
+    def read(self, question: str, previous: str = "", today: date | None = None) -> Query: ...
+
+    def embed(self, query: Query) -> QueryVector | None: ...
 
     def search(
         self,
@@ -68,15 +70,11 @@ def answer(
     today = today or date.today()
     question = question.strip()
     previous = history[-1].strip() if history else ""
-    read = getattr(searcher, "read", None)
-    query = read(question, previous, today) if read else read_query(question, previous=previous, today=today)
+    query = searcher.read(question, previous, today)
     extra: dict[str, object] = {}
-    # A searcher that cannot read questions (a test double) gets the merged text.
-    asked: str | Query = query if read else query.text
-    hits = searcher.search(asked, k=k, on=today) if question else []
+    hits = searcher.search(query, k=k, on=today) if question else []
     ranked = rank_evidence(query, candidates(hits, today))
-    embed = getattr(searcher, "embed", None)  # a test double without a model has no vectors
-    probability = gate_probability(query, ranked, embed(query) if embed and hits else None)
+    probability = gate_probability(query, ranked, searcher.embed(query) if hits else None)
     extra["answerable"] = round(probability, 4)
     if probability < refusal_threshold():
         result = _no_answer(question, hits, extra, probability)

@@ -23,7 +23,8 @@ from bot.testing.fake_bot_api import TOKEN
 from index.build import BuildReport
 from index.errors import IndexNotBuilt, PomocnikError
 from index.polish import fold_diacritics
-from index.records import Chunk, DocumentMeta, Hit
+from index.query import Query, read_query
+from index.records import Chunk, DocumentMeta, Hit, QueryVector
 
 STATUTE = DocumentMeta(
     title="Ustawa o pomocy społecznej <tekst jednolity> & zmiany",
@@ -79,7 +80,25 @@ CHUNKS = [
 ]
 
 
-class KeywordSearcher:
+class ModelFreeSearcher:
+    """The reading half of a searcher without a model or an index: questions are read
+    without a vocabulary (no typo correction) and have no query vector."""
+
+    def read(self, question: str, previous: str = "", today: date | None = None) -> Query:
+        """``question`` read as ``index.search.Searcher.read`` would, minus typo correction."""
+        return read_query(question, previous=previous, today=today)
+
+    def embed(self, query: Query) -> QueryVector | None:
+        """No model, no vector: the refusal gate reads the evidence alone."""
+        return None
+
+
+def query_text(query: str | Query) -> str:
+    """The question text a stand-in searches for (a follow-up merged with its parent)."""
+    return query.text if isinstance(query, Query) else query
+
+
+class KeywordSearcher(ModelFreeSearcher):
     """Ranks the fixed chunks by shared folded words; records the queries it gets.
 
     A query containing ``BOOM`` raises ``IndexNotBuilt``; ``delay`` simulates slow work.
@@ -93,12 +112,14 @@ class KeywordSearcher:
 
     def search(
         self,
-        query: str,
+        query: str | Query,
         k: int = 5,
         kinds: Collection[str] | None = None,
         statuses: Collection[str] | None = None,
         on: date | None = None,
     ) -> list[Hit]:
+        """The chunks sharing most words with ``query``, best first."""
+        query = query_text(query)
         with self._lock:
             self.queries.append(query)
         if "BOOM" in query:

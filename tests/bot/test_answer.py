@@ -11,6 +11,8 @@ import pytest
 from bot.answer import NO_ANSWER, answer
 from bot.compose import DRAFT_NOTICE, HEADING_PLANNED
 from bot.plain import answer_to_json, answer_to_text
+from bot.testing.harness import ModelFreeSearcher, query_text
+from index.query import Query
 from index.records import Chunk, DocumentMeta, Hit
 
 TODAY = date(2025, 6, 1)
@@ -66,15 +68,15 @@ def hit(chunk: Chunk, dense: float = 0.88, rank: int = 1) -> Hit:
     return Hit(chunk=chunk, score=1.0 / rank, dense_rank=rank, lexical_rank=rank, dense_score=dense)
 
 
-class FakeSearcher:
-    """Returns fixed hits and records the queries it was asked (no ``read``: it gets the merged text)."""
+class FakeSearcher(ModelFreeSearcher):
+    """Returns fixed hits and records the question texts it was asked (follow-ups merged)."""
 
     def __init__(self, *hits: Hit) -> None:
         self.hits = list(hits)
         self.queries: list[str] = []
 
-    def search(self, query: str, k: int = 5, kinds=None, statuses=None, on=None) -> list[Hit]:
-        self.queries.append(query)
+    def search(self, query: str | Query, k: int = 5, kinds=None, statuses=None, on=None) -> list[Hit]:
+        self.queries.append(query_text(query))
         return self.hits[:k]
 
 

@@ -19,8 +19,9 @@ from telegram import Update
 from bot.state import Context
 from bot.telegram_app import build_application, running
 from bot.testing.fake_bot_api import BOT_USERNAME, FakeBotApi, callback_update, text_update
-from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
+from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings, query_text
 from bot.testing.html_check import html_problems
+from index.query import Query
 
 USERS = (301, 302, 303)
 GROUP = -3000
@@ -134,8 +135,8 @@ def _message(text: str, user_id: int, group: bool, reply: bool, key: str) -> dic
 class FastSearcher(KeywordSearcher):
     """The keyword stand-in without its test switch ("BOOM" raises there)."""
 
-    def search(self, query: str, k: int = 5, kinds=None, statuses=None, on=None):
-        return super().search(query.replace("BOOM", ""), k, kinds, statuses, on)
+    def search(self, query: str | Query, k: int = 5, kinds=None, statuses=None, on=None):
+        return super().search(query_text(query).replace("BOOM", ""), k, kinds, statuses, on)
 
 
 @pytest.fixture

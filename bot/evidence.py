@@ -225,7 +225,9 @@ def unit_features(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     idf = _pool_idf(unit_tokens)
     bm25 = _bm25(qtokens, unit_tokens, idf)
     best_bm25 = max(bm25) or 1.0
-    q_weight = sum(idf.get(t, _max_idf(idf)) for t in qtokens) or 1.0
+    # math.fsum: sums over sets must not depend on their (hash-seeded) order, or training
+    # would not be reproducible to the last bit.
+    q_weight = math.fsum(idf.get(t, _max_idf(idf)) for t in qtokens) or 1.0
     cos = [c.cosine for c in cands]
     known = [x for x in cos if x is not None]
     best_cos = max(known) if known else None
@@ -248,9 +250,9 @@ def unit_features(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
                 score,
                 score / best_bm25,
                 len(qtokens & tset) / max(1, len(qtokens)),
-                sum(idf.get(t, 0.0) for t in qtokens & tset) / q_weight,
-                sum(idf.get(t, 0.0) for t in qtokens & context) / q_weight,
-                sum(idf.get(t, 0.0) for t in qtokens & passage_tokens[id(c.hit)]) / q_weight,
+                math.fsum(idf.get(t, 0.0) for t in qtokens & tset) / q_weight,
+                math.fsum(idf.get(t, 0.0) for t in qtokens & context) / q_weight,
+                math.fsum(idf.get(t, 0.0) for t in qtokens & passage_tokens[id(c.hit)]) / q_weight,
                 *(float(name in query.types) for name in QUESTION_TYPES),
                 float(bool(_MONEY.search(text))),
                 float(has_number(text)),
@@ -359,7 +361,7 @@ def _bm25(query: set[str], docs: Sequence[Sequence[str]], idf: dict[str, float])
     for tokens in docs:
         tf = Counter(tokens)
         norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * len(tokens) / avg)
-        out.append(sum(idf[t] * tf[t] * (_BM25_K1 + 1) / (tf[t] + norm) for t in query if t in tf))
+        out.append(math.fsum(idf[t] * tf[t] * (_BM25_K1 + 1) / (tf[t] + norm) for t in query if t in tf))
     return out
 
 

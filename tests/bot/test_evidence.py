@@ -62,3 +62,41 @@ def test_each_candidate_gets_one_row_of_named_features() -> None:
     assert rows[0, col["overlap"]] > rows[1, col["overlap"]]  # "odwołanie", "wnosić" vs nothing
     assert rows[2, col["year_fit"]] == 1 and rows[0, col["year_fit"]] == 0
     assert rows[2, col["status_historical"]] == 1 and rows[2, col["asks_past"]] == 1
+
+
+_FEATURES_OF_A_FIXED_QUESTION = """
+from datetime import date
+from bot.evidence import candidates, unit_features
+from index.query import read_query
+from index.records import Chunk, DocumentMeta, Hit
+meta = DocumentMeta(title="Zasiłek stały", kind="summary", status="in_force", source_url="")
+texts = ["Zasiłek stały przysługuje pełnoletniej osobie samotnie gospodarującej niezdolnej do pracy "
+         "z powodu wieku. Kwota zasiłku wynosi różnicę między kryterium a dochodem.",
+         "Odwołanie od decyzji wnosi się do samorządowego kolegium odwoławczego w terminie 14 dni."]
+hits = [Hit(Chunk(id=str(i), doc_id=f"{i}.md", anchor="", text=t, embed_text=t, meta=meta, position=0),
+            1.0 / (i + 1), dense_score=0.8) for i, t in enumerate(texts)]
+query = read_query("komu przysluguje zasilek staly i ile wynosi kwota zasilku", today=date(2025, 6, 1))
+print(unit_features(query, candidates(hits, date(2025, 6, 1))).tobytes().hex())
+"""
+
+
+def test_features_do_not_depend_on_the_hash_seed() -> None:
+    """Sums over sets of lemmas follow no hash order: trained models reproduce to the bit."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _FEATURES_OF_A_FIXED_QUESTION],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1 and len(next(iter(outputs))) > 100

@@ -543,8 +543,9 @@ class Sender:
             if item is None or item.next_at > time.monotonic():
                 return
             if self._clock() >= item.deadline:
-                await self._lost(item, f"still undelivered after {self.policy.deadline_seconds:g} s")
+                # Out of the outbox first: once a reply counts as lost it is no longer pending.
                 await self._forget(item)
+                await self._lost(item, f"still undelivered after {self.policy.deadline_seconds:g} s")
                 continue
             try:
                 message = await self._attempt(item, until=0.0)  # one try; the schedule is ours

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import inspect
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -94,19 +95,23 @@ async def post_shutdown(application: App) -> None:
             await task
 
 
-async def repeat(call: Callable[[], object], interval: float, what: str) -> None:
-    """Run ``call()`` in a worker thread every ``interval`` seconds, until cancelled.
+async def repeat(call: Callable[[], object], interval: float, what: str, *, run_first: bool = False) -> None:
+    """Run ``call()`` every ``interval`` seconds, until cancelled (first at once if ``run_first``).
 
+    A coroutine function runs on the event loop, anything else in a worker thread.
     A failing call is logged and the next one still runs: for the index watch,
     ``HotSearcher.refresh`` already keeps the old version when a new one cannot
     be loaded, so anything it raises is unexpected. The same failure is logged
     once (with its traceback), again only when it changes, and its end is logged.
     """
     reported: str | None = None
+    wait = not run_first
     while True:
-        await asyncio.sleep(interval)
+        if wait:
+            await asyncio.sleep(interval)
+        wait = True
         try:
-            result = await asyncio.to_thread(call)
+            result = await call() if inspect.iscoroutinefunction(call) else await asyncio.to_thread(call)
         except Exception as error:  # a failed round must never stop the later ones
             problem = f"{type(error).__name__}: {error}"
             if problem != reported:

@@ -20,6 +20,7 @@ one citation line.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,7 @@ from datetime import date, timedelta
 from telegram import Update
 
 from bot import render
+from bot.admin import repeat
 from bot.catalog import list_changes
 from bot.citations import make_citation
 from bot.feedback import FeedbackStore
@@ -158,28 +160,6 @@ async def check_and_notify(application: App, today: date | None = None) -> int:
     return notified
 
 
-async def watch(application: App, interval: float) -> None:
-    """Check now and then every ``interval`` seconds, until cancelled.
-
-    A failed round is logged once (again only when the failure changes, and when
-    it ends), like ``admin.repeat``: a store locked for hours must not flood the log.
-    """
-    reported: str | None = None
-    while True:
-        try:
-            await check_and_notify(application)
-        except Exception as error:  # a failed round must never stop the later ones
-            problem = f"{type(error).__name__}: {error}"
-            if problem != reported:
-                logger.exception("alerts check failed (logged again only when this changes)")
-                reported = problem
-        else:
-            if reported is not None:
-                logger.info("alerts check works again after: %s", reported)
-                reported = None
-        await asyncio.sleep(interval)
-
-
 def start(application: App) -> None:
     """Start the alerts watch in ``post_init`` (``admin.post_shutdown`` stops it with the other tasks).
 
@@ -188,7 +168,10 @@ def start(application: App) -> None:
     data = application.bot_data
     interval = data.settings.alerts_check_seconds
     if interval > 0:
-        data.tasks.append(asyncio.create_task(watch(application, interval), name="alerts"))
+        # A store locked for hours must not flood the log: ``repeat`` logs a failure once.
+        check = functools.partial(check_and_notify, application)
+        watch = repeat(check, interval, "alerts check", run_first=True)
+        data.tasks.append(asyncio.create_task(watch, name="alerts"))
 
 
 async def on_subscribe(update: Update, context: Context) -> None:

@@ -23,6 +23,7 @@ from datetime import date
 from bot.citations import make_citation
 from bot.evidence import Candidate
 from bot.records import Answer, AnswerBlock, Citation, CitedSentence
+from index.polish import text_key
 from index.query import Query
 from index.records import LEGAL_KINDS, PLANNED_STATUSES, PROPOSED_STATUSES
 
@@ -145,8 +146,8 @@ def _with_context(cand: Candidate, ranked: Sequence[Candidate]) -> list[Candidat
 
 def _adds(cand: Candidate, pieces: Sequence[_Piece]) -> bool:
     """False for a unit whose text is already shown (same words in another passage)."""
-    key = " ".join(cand.unit.text.casefold().split())
-    return all(" ".join(p.candidate.unit.text.casefold().split()) != key for p in pieces)
+    key = text_key(cand.unit.text)
+    return all(text_key(p.candidate.unit.text) != key for p in pieces)
 
 
 def _group(cand: Candidate) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 
 from index.evidence import EvidenceUnit, chunk_units
 from index.metadata import effective_status
-from index.polish import LEMMA_MARK, fold_diacritics, word_tokens, words
+from index.polish import CARDINALS, LEMMA_MARK, fold_diacritics, text_key, word_tokens, words
 from index.query import QUESTION_TYPES, STOPWORDS, Query
 from index.records import PLANNED_STATUSES, Hit
 
@@ -52,35 +52,6 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _TIME_UNITS = frozenset(["dzien", "tydzien", "miesiac", "rok", "godzina"])
-_NUMERALS = frozenset(
-    [
-        "jeden",
-        "dwa",
-        "trzy",
-        "cztery",
-        "piec",
-        "szesc",
-        "siedem",
-        "osiem",
-        "dziewiec",
-        "dziesiec",
-        "jedenascie",
-        "dwanascie",
-        "trzynascie",
-        "czternascie",
-        "pietnascie",
-        "dwadziescia",
-        "trzydziesci",
-        "czterdziesci",
-        "piecdziesiat",
-        "szescdziesiat",
-        "siedemdziesiat",
-        "dziewiecdziesiat",
-        "sto",
-        "dwiescie",
-        "trzysta",
-    ]
-)
 # Nouns that name who acts in administrative law (bodies, offices, officials): Polish
 # legal vocabulary in general, as lemmas.
 _BODY_LEMMAS = frozenset(
@@ -188,7 +159,7 @@ def candidates(hits: Sequence[Hit], today: date) -> list[Candidate]:
         units = chunk_units(hit.chunk)
         cosines = hit.unit_cosines if hit.unit_cosines and len(hit.unit_cosines) == len(units) else None
         for i, unit in enumerate(units):
-            key = " ".join(unit.embed_text.casefold().split())
+            key = text_key(unit.embed_text)
             if key in seen:
                 continue
             seen.add(key)
@@ -318,7 +289,7 @@ def has_number(text: str) -> bool:
     """An amount, count or period; unit labels ("art. 8", "3)") and years of acts do not count."""
     if re.search(r"\d", _UNIT_REFERENCE.sub(" ", text)):
         return True
-    return any(t[1:] in _NUMERALS for w in words(text) for t in word_tokens(w)[1:])
+    return any(t[1:] in CARDINALS for w in words(text) for t in word_tokens(w)[1:])
 
 
 def has_duration(text: str) -> bool:
@@ -326,7 +297,7 @@ def has_duration(text: str) -> bool:
     for count, unit in pairwise(words(text)):
         unit_lemmas = {t[1:] for t in word_tokens(unit)[1:]}
         if unit_lemmas & _TIME_UNITS and (
-            count.isdigit() or any(t[1:] in _NUMERALS for t in word_tokens(count)[1:])
+            count.isdigit() or any(t[1:] in CARDINALS for t in word_tokens(count)[1:])
         ):
             return True
     return False

@@ -8,7 +8,6 @@ with its decision threshold picked on cross-validated probabilities).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,11 +78,4 @@ def answerable(
     if not ranked.candidates:
         return 0.0
     gate = load_gate(path, GATE_FEATURES)
-    row = gate_row(query, ranked)
-    if vector is not None and vector.model_id != gate.embedder:
-        # The hits' cosines come from that other model too, on another scale: read them as unknown.
-        row = [
-            math.nan if name in MODEL_GATE_FEATURES else value
-            for name, value in zip(GATE_FEATURES, row, strict=True)
-        ]
-    return gate.probability(row, vector)
+    return gate.probability(gate_row(query, ranked), vector, MODEL_GATE_FEATURES)

@@ -31,7 +31,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from index.periods import MONTHS
-from index.polish import analyse, fold_diacritics, word_tokens, words
+from index.polish import CARDINALS, analyse, fold_diacritics, word_tokens, words
 from index.query import is_topical
 from index.sentences import split_sentences
 
@@ -57,45 +57,6 @@ _PROBLEM_OF_KIND = {
     "journal": UNSUPPORTED_JOURNAL,
 }
 
-# Polish cardinal numerals by folded lemma (Morfeusz gives "czternaście" for "czternastu").
-_NUMERALS = {
-    "jeden": 1,
-    "dwa": 2,
-    "trzy": 3,
-    "cztery": 4,
-    "piec": 5,
-    "szesc": 6,
-    "siedem": 7,
-    "osiem": 8,
-    "dziewiec": 9,
-    "dziesiec": 10,
-    "jedenascie": 11,
-    "dwanascie": 12,
-    "trzynascie": 13,
-    "czternascie": 14,
-    "pietnascie": 15,
-    "szesnascie": 16,
-    "siedemnascie": 17,
-    "osiemnascie": 18,
-    "dziewietnascie": 19,
-    "dwadziescia": 20,
-    "trzydziesci": 30,
-    "czterdziesci": 40,
-    "piecdziesiat": 50,
-    "szescdziesiat": 60,
-    "siedemdziesiat": 70,
-    "osiemdziesiat": 80,
-    "dziewiecdziesiat": 90,
-    "sto": 100,
-    "dwiescie": 200,
-    "trzysta": 300,
-    "czterysta": 400,
-    "piecset": 500,
-    "szescset": 600,
-    "siedemset": 700,
-    "osiemset": 800,
-    "dziewiecset": 900,
-}
 
 _SPACES = re.compile(r"[\u00a0\u202f\u2007]")
 _CITES = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
@@ -359,7 +320,7 @@ def _numeral(word: str) -> int | None:
     if any(ch.isdigit() for ch in word):
         return None
     for token in word_tokens(word)[1:]:
-        value = _NUMERALS.get(token[1:])
+        value = CARDINALS.get(token[1:])
         if value is not None:
             return value
     return None
@@ -396,9 +357,9 @@ def support(sentence: str, tokens: frozenset[str], found_facts: int = 0) -> floa
 def _names_something(word: str) -> bool:
     """A topical word (``index.query.is_topical``) that no reading makes a function word or pronoun.
 
-    Morfeusz 2 tags particles "part" ("się", "też", "już"), which ``is_topical``
-    does not list, and a word that may be a conjunction or preposition ("jak",
-    "nie") names nothing in a generated sentence.
+    Stricter than ``is_topical``, which asks that every reading be a function word:
+    a word that may be a particle, conjunction or preposition at all ("jak", "nie")
+    names nothing in a generated sentence.
     """
     if len(word) < 3 or not is_topical(word):
         return False

@@ -61,12 +61,6 @@ class ActInfo:
     text_pdf: bool
 
     @property
-    def year_pos(self) -> tuple[int, int]:
-        """(year, position) from the ELI id, for ordering acts of one journal."""
-        _, year, pos = self.eli.split("/")
-        return int(year), int(pos)
-
-    @property
     def isap_url(self) -> str:
         """The act's page in ISAP, for people."""
         return f"https://isap.sejm.gov.pl/isap.nsf/DocDetails.xsp?id={self.address}"

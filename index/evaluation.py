@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.chunking import text_sentences
+from index.build import build_in_memory
+from index.chunking import chunk_document, text_sentences
+from index.documents import load_folder
 from index.legal_units import anchor_matches
 from index.metrics import mrr_at, ndcg_at, percentile, recall_at
 from index.records import Chunk, DocumentMeta
@@ -121,11 +123,7 @@ def dev_questions_dataset(questions: Sequence[DevQuestion], chunks: Sequence[Chu
     for question in questions:
         if not question.answerable or not question.expected_doc:
             continue
-        relevant = frozenset(
-            c.id
-            for c in chunks
-            if c.doc_id == question.expected_doc and anchor_matches(c.anchor, question.expected_anchor)
-        )
+        relevant = relevant_chunk_ids(question, chunks)
         if not relevant:
             log.warning(
                 "No chunk holds the target of %s (%s %s): left out",
@@ -140,6 +138,48 @@ def dev_questions_dataset(questions: Sequence[DevQuestion], chunks: Sequence[Chu
             text = f"{parent.question} {text}"
         queries.append(EvalQuery(question.id, text, relevant))
     return Dataset("dev-questions", "all", list(chunks), queries)
+
+
+def relevant_chunk_ids(question: DevQuestion, chunks: Sequence[Chunk]) -> frozenset[str]:
+    """Ids of the chunks holding a development question's target: from ``expected_doc``
+    and, when an anchor is expected, on the expected unit's path (``anchor_matches``)."""
+    if not question.expected_doc:
+        return frozenset()
+    return frozenset(
+        c.id
+        for c in chunks
+        if c.doc_id == question.expected_doc and anchor_matches(c.anchor, question.expected_anchor)
+    )
+
+
+def knowledge_chunks(folder: Path, max_bytes: int) -> list[Chunk]:
+    """The chunks of a knowledge folder as an index build makes them (documents by id);
+    files that cannot be read are logged and left out."""
+    result = load_folder(folder, max_bytes)
+    for error in result.errors:
+        log.warning("Skipped %s", error)
+    return [chunk for doc in sorted(result.documents, key=lambda d: d.id) for chunk in chunk_document(doc)]
+
+
+def cached_build(
+    chunks: Sequence[Chunk], embedder: Any, cache_dir: Path, key: str, **options: Any
+) -> LoadedIndex:
+    """``index.build.build_in_memory`` of ``chunks`` with their vectors cached under ``cache_dir``
+    (per text, in the file of ``key``), so a rerun embeds only what changed."""
+    cached = CachedPassageEmbedder(
+        embedder, CachedPassageEmbedder.file_for(cache_dir, embedder.model_id, key)
+    )
+    started = time.perf_counter()
+    loaded = build_in_memory(chunks, cached, **options)
+    cached.save()
+    log.info(
+        "Index of %d passages in %.1f s (%d embedded, %d cached)",
+        len(loaded.chunks),
+        time.perf_counter() - started,
+        cached.misses,
+        cached.hits,
+    )
+    return loaded
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -175,22 +175,34 @@ class LogisticGate:
                 out, vectors=self.references.astype(np.float16), labels=self.reference_labels.astype(np.int8)
             )
 
-    def inputs(self, row: Sequence[float], query: QueryVector | None) -> np.ndarray:
-        """The raw inputs of one question (NaN where unknown, and for another model's vector)."""
+    def inputs(
+        self, row: Sequence[float], query: QueryVector | None, model_features: Collection[str] = ()
+    ) -> np.ndarray:
+        """The raw inputs of one question, NaN where unknown.
+
+        A vector from another model than the gate's is unknown, and so are the
+        ``model_features`` of ``row`` (values that model computed, on its own scale).
+        """
         values = np.full(self.width, np.nan)
         values[: len(self.features)] = np.asarray(row, dtype=np.float64)
-        vector = query.values if query is not None and query.model_id == self.embedder else None
-        if vector is not None and len(vector) == self.vector_dim:
+        if query is not None and query.model_id != self.embedder:
+            for i, name in enumerate(self.features):
+                if name in model_features:
+                    values[i] = np.nan
+            return values
+        if query is not None and len(query.values) == self.vector_dim:
             start = len(self.features)
             values[start : start + len(NEIGHBOUR_FEATURES)] = neighbour_features(
-                vector[None, :], self.references, self.reference_labels, self.neighbours
+                query.values[None, :], self.references, self.reference_labels, self.neighbours
             )[0]
-            values[start + len(NEIGHBOUR_FEATURES) :] = vector
+            values[start + len(NEIGHBOUR_FEATURES) :] = query.values
         return values
 
-    def probability(self, row: Sequence[float], query: QueryVector | None) -> float:
+    def probability(
+        self, row: Sequence[float], query: QueryVector | None, model_features: Collection[str] = ()
+    ) -> float:
         """P(positive) for one row of ``features`` and the question's vector (None: unknown)."""
-        z = (self.inputs(row, query) - self.mean) / self.scale
+        z = (self.inputs(row, query, model_features) - self.mean) / self.scale
         z[np.isnan(z)] = 0.0  # the training mean
         logit = float(z @ self.coef) + self.intercept
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))

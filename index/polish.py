@@ -27,6 +27,46 @@ TOKENIZER_VERSION = "pl-folded-surface+marked-morfeusz2-lemmas-v1"
 LEMMA_MARK = "~"
 UNKNOWN_TAG = "ign"  # Morfeusz's tag for a word its dictionary does not know
 
+# Polish cardinal numerals by folded lemma (Morfeusz gives "czternaście" for "czternastu").
+CARDINALS: dict[str, int] = {
+    "jeden": 1,
+    "dwa": 2,
+    "trzy": 3,
+    "cztery": 4,
+    "piec": 5,
+    "szesc": 6,
+    "siedem": 7,
+    "osiem": 8,
+    "dziewiec": 9,
+    "dziesiec": 10,
+    "jedenascie": 11,
+    "dwanascie": 12,
+    "trzynascie": 13,
+    "czternascie": 14,
+    "pietnascie": 15,
+    "szesnascie": 16,
+    "siedemnascie": 17,
+    "osiemnascie": 18,
+    "dziewietnascie": 19,
+    "dwadziescia": 20,
+    "trzydziesci": 30,
+    "czterdziesci": 40,
+    "piecdziesiat": 50,
+    "szescdziesiat": 60,
+    "siedemdziesiat": 70,
+    "osiemdziesiat": 80,
+    "dziewiecdziesiat": 90,
+    "sto": 100,
+    "dwiescie": 200,
+    "trzysta": 300,
+    "czterysta": 400,
+    "piecset": 500,
+    "szescset": 600,
+    "siedemset": 700,
+    "osiemset": 800,
+    "dziewiecset": 900,
+}
+
 _FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 # Runs of letters or digits; underscores and punctuation separate words.
 _WORD = re.compile(r"[^\W_]+")
@@ -35,6 +75,11 @@ _WORD = re.compile(r"[^\W_]+")
 def fold_diacritics(text: str) -> str:
     """Replace Polish letters with their plain Latin twins (ą→a, ł→l, Ż→Z, ...)."""
     return text.translate(_FOLD)
+
+
+def text_key(text: str) -> str:
+    """The key under which two texts count as the same words (case and spacing ignored)."""
+    return " ".join(text.casefold().split())
 
 
 def words(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -373,20 +373,16 @@ def _corrected(text: str, vocabulary: Vocabulary | None) -> str:
     return re.sub(r"[^\W_]+", fix, text)
 
 
-def content_lemmas(text: str, stopwords: Collection[str] = STOPWORDS) -> frozenset[str]:
-    """Folded forms and marked lemmas of the content words of ``text`` (for overlap features)."""
-    return frozenset(t for w in words(text) if fold_diacritics(w) not in stopwords for t in word_tokens(w))
-
-
 # ---------------------------------------------------------------- Morfeusz with Polish letters restored
 
 _RESTORE = {"a": "aą", "c": "cć", "e": "eę", "l": "lł", "n": "nń", "o": "oó", "s": "sś", "z": "zźż"}
 _MAX_SPELLINGS = 4096  # longer plain words are not restored (a few ms per word at this size)
 
 
-# Morfeusz tag classes (first part of the tag) that never name a topic.
+# Morfeusz tag classes (first part of the tag) that never name a topic (Morfeusz 2 tags
+# particles "part": "się", "już"; older tag sets "qub").
 _NON_TOPICAL_TAGS = frozenset(
-    "fin praet inf impt imps pcon pant bedzie winien pred aglt adv qub comp conj prep interj".split()
+    "fin praet inf impt imps pcon pant bedzie winien pred aglt adv qub part comp conj prep interj".split()
 )
 # Verb forms: a word that may be one is read as one ("idzie" is also a rare noun form of
 # "id"). Imperatives are left out: questions hardly use them, and "mecz" would otherwise

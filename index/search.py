@@ -25,7 +25,7 @@ from index.errors import IndexNotBuilt, PomocnikError
 from index.evidence import chunk_units
 from index.legal_units import parse_anchor, parse_unit_refs
 from index.metadata import effective_status
-from index.polish import fold_diacritics, word_tokens, words
+from index.polish import fold_diacritics, text_key, word_tokens, words
 from index.query import Query, Vocabulary, read_query
 from index.records import Chunk, Hit, QueryVector
 from index.store import IndexStore, LoadedIndex
@@ -152,17 +152,13 @@ class Searcher:
         depth = self._candidates * (FILTERED_DEPTH_FACTOR if filtered else 1)
         depth = min(len(chunks), max(depth, k))
 
-        lexical_job = self._lexical_worker.submit(self.loaded.lexical.search, text, depth)
-        query_vector = self.embed(query).values[None, :].copy()  # faiss wants a writable array
-        scores, rows = self.loaded.vectors.search(query_vector, depth)
-        dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
-        lexical = lexical_job.result()
+        dense, lexical, query_vector = self._retrieve(query, depth)
         dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
         lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
-        fused = {int(row): score for row, score in self._fuse(dense, lexical, query_vector[0], query)}
+        fused = {int(row): score for row, score in self._fuse(dense, lexical, query_vector, query)}
         boosted = self._unit_rows(query.text)
         if len(boosted) > UNIT_BOOST_LIMIT:
-            boosted = self._closest(boosted, fused, query_vector[0])
+            boosted = self._closest(boosted, fused, query_vector)
         past = query.past
         years = set(query.years)
 
@@ -188,14 +184,14 @@ class Searcher:
         picked: list[tuple[float, int]] = []
         seen_texts: set[str] = set()
         for score, _, row in ranked:
-            text = " ".join(chunks[row].text.casefold().split())
+            text = text_key(chunks[row].text)
             if text in seen_texts:
                 continue
             seen_texts.add(text)
             picked.append((score, row))
             if len(picked) == k:
                 break
-        cosines = self.loaded.vectors.vectors_at([row for _, row in picked]) @ query_vector[0]
+        cosines = self.loaded.vectors.vectors_at([row for _, row in picked]) @ query_vector
         units = self.loaded.sentences
         return [
             Hit(
@@ -207,10 +203,47 @@ class Searcher:
                 dense_score=float(cosine),
                 unit_cosines=None
                 if units is None
-                else tuple(units.cosines(chunk_units(chunks[row]), query_vector[0])),
+                else tuple(units.cosines(chunk_units(chunks[row]), query_vector)),
             )
             for (score, row), cosine in zip(picked, cosines, strict=True)
         ]
+
+    def fusion_candidates(self, query: Query) -> tuple[list[str], np.ndarray]:
+        """What the learned fusion sees for ``query``: the dense ∪ BM25 candidate rows (as str)
+        and one ``fusion.FUSION_FEATURES`` row each (``scripts/train_answerer.py`` labels them)."""
+        depth = min(len(self.loaded.chunks), self._candidates)
+        dense, lexical, query_vector = self._retrieve(query, depth)
+        return fusion.fusion_features(*self._fusion_inputs(dense, lexical, query_vector, query))
+
+    def _retrieve(
+        self, query: Query, depth: int
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], np.ndarray]:
+        """Dense and BM25 candidates (row, score), and the query vector."""
+        lexical_job = self._lexical_worker.submit(
+            self.loaded.lexical.search, query.search_text.strip(), depth
+        )
+        query_vector = self.embed(query).values.copy()  # faiss wants a writable array
+        scores, rows = self.loaded.vectors.search(query_vector[None, :], depth)
+        dense = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        return dense, lexical_job.result(), query_vector
+
+    def _fusion_inputs(
+        self,
+        dense: list[tuple[int, float]],
+        lexical: list[tuple[int, float]],
+        query_vector: np.ndarray,
+        query: Query,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]], dict[str, float], int]:
+        """The learned fusion's inputs: both lists by str id, the cosine of every candidate
+        (also of those only BM25 found) and the number of query words."""
+        cosines = {str(r): s for r, s in dense}
+        missing = sorted({r for r, _ in lexical} - {r for r, _ in dense})
+        if missing:
+            extra = self.loaded.vectors.vectors_at(missing) @ query_vector
+            cosines.update({str(r): float(c) for r, c in zip(missing, extra, strict=False)})
+        dense_ids = [(str(r), s) for r, s in dense]
+        lexical_ids = [(str(r), s) for r, s in lexical]
+        return dense_ids, lexical_ids, cosines, len(words(query.search_text))
 
     def _fuse(
         self,
@@ -220,17 +253,10 @@ class Searcher:
         query: Query,
     ) -> list[tuple[str, float]]:
         """Dense and BM25 candidates fused: by the learned model, or by hand weights without one."""
-        dense_ids = [(str(r), s) for r, s in dense]
-        lexical_ids = [(str(r), s) for r, s in lexical]
         if self._fusion_model is None:
-            return fusion.fuse(dense_ids, lexical_ids)
-        cosines = {str(r): s for r, s in dense}
-        missing = sorted({r for r, _ in lexical} - {r for r, _ in dense})
-        if missing:
-            extra = self.loaded.vectors.vectors_at(missing) @ query_vector
-            cosines.update({str(r): float(c) for r, c in zip(missing, extra, strict=False)})
+            return fusion.fuse([(str(r), s) for r, s in dense], [(str(r), s) for r, s in lexical])
         return fusion.learned_fuse(
-            dense_ids, lexical_ids, cosines, len(words(query.search_text)), self._fusion_model
+            *self._fusion_inputs(dense, lexical, query_vector, query), self._fusion_model
         )
 
     def _closest(self, rows: set[int], fused: dict[int, float], query_vector: np.ndarray) -> set[int]:

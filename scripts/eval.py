@@ -56,8 +56,6 @@ from bot.evaluation import (
     score_answers,
 )
 from index import evaluation as ev
-from index.chunking import chunk_document
-from index.documents import load_folder
 from index.metrics import percentile
 from index.records import Chunk
 from index.settings import IndexSettings
@@ -125,8 +123,6 @@ def main(argv: list[str] | None = None) -> int:
 def _retrieval(
     args: argparse.Namespace, settings: IndexSettings, embedder: Any
 ) -> tuple[dict[str, Any], str]:
-    from index.build import build_in_memory
-
     if args.dataset == "lqad-pl":
         dataset = ev.load_lqad(args.lqad_dir, args.split, quick=args.quick)
         cache_key = ev.corpus_key(args.lqad_dir / "lqad_pl_retrieval_corpus.jsonl")
@@ -134,18 +130,13 @@ def _retrieval(
         questions = load_dev_questions(args.questions)
         dataset = ev.dev_questions_dataset(questions, _knowledge_chunks(args, settings))
         cache_key = "knowledge"  # passages change with every edit: the cache is per text anyway
-    cached = ev.CachedPassageEmbedder(
-        embedder, ev.CachedPassageEmbedder.file_for(args.cache_dir, embedder.model_id, cache_key)
-    )
-    started = time.perf_counter()
-    loaded = build_in_memory(dataset.chunks, cached, batch_size=settings.embed_batch_size, sentences=False)
-    cached.save()
-    log.info(
-        "Index of %d passages in %.1f s (%d embedded, %d cached)",
-        len(loaded.chunks),
-        time.perf_counter() - started,
-        cached.misses,
-        cached.hits,
+    loaded = ev.cached_build(
+        dataset.chunks,
+        embedder,
+        args.cache_dir,
+        cache_key,
+        batch_size=settings.embed_batch_size,
+        sentences=False,
     )
     results = ev.evaluate(dataset, ev.retrieval_systems(loaded, embedder, today=args.today))
     record = ev.run_record(
@@ -156,10 +147,7 @@ def _retrieval(
 
 
 def _knowledge_chunks(args: argparse.Namespace, settings: IndexSettings) -> list[Chunk]:
-    result = load_folder(args.knowledge, int(settings.max_file_mb * 1024 * 1024))
-    for error in result.errors:
-        log.warning("Skipped %s", error)
-    return [chunk for doc in sorted(result.documents, key=lambda d: d.id) for chunk in chunk_document(doc)]
+    return ev.knowledge_chunks(args.knowledge, int(settings.max_file_mb * 1024 * 1024))
 
 
 # ---------------------------------------------------------------- answers
@@ -169,7 +157,6 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
     from bot.generate import GenerationResult, Writer, respond
     from bot.plain import answer_to_json
     from bot.settings import Settings
-    from index.build import build_in_memory
     from index.search import Searcher
 
     every = load_dev_questions(HELD_OUT.get(args.dataset, args.questions))
@@ -181,11 +168,13 @@ def _answers(args: argparse.Namespace, settings: IndexSettings, embedder: Any) -
         questions = [q for q in questions if q.answerable][:QUICK_ANSWER_QUESTIONS] + [
             q for q in questions if not q.answerable
         ][:QUICK_OFF_TOPIC]
-    cached = ev.CachedPassageEmbedder(
-        embedder, ev.CachedPassageEmbedder.file_for(args.cache_dir, embedder.model_id, "knowledge")
+    loaded = ev.cached_build(
+        _knowledge_chunks(args, settings),
+        embedder,
+        args.cache_dir,
+        "knowledge",
+        batch_size=settings.embed_batch_size,
     )
-    loaded = build_in_memory(_knowledge_chunks(args, settings), cached, batch_size=settings.embed_batch_size)
-    cached.save()
     searcher = Searcher(loaded, embedder)
     chunk_of = {chunk.id: chunk for chunk in loaded.chunks}
     writer = None

@@ -54,8 +54,6 @@ from bot.ranking import Ranked, gate_row
 from index import evaluation as ev
 from index import fusion
 from index.learned import LogisticGate, RankModel, neighbour_features
-from index.legal_units import anchor_matches
-from index.polish import words
 from index.query import Query
 from index.records import Chunk
 from index.search import Searcher
@@ -71,6 +69,7 @@ EVIDENCE_DEPTH = 10  # passages whose units are candidates (the answer engine us
 TUNE_REPEAT = 4  # each tune question counts as this many LQAD ones (colloquial style is what users type)
 LQAD_NEGATIVES = 600  # LQAD-PL train questions about other acts sampled as refusal negatives
 KPA = "kodeks postępowania administracyjnego"
+MAX_BYTES = 50 * 1024 * 1024  # knowledge files larger than this are left out, as the index build does
 
 
 @dataclass
@@ -94,41 +93,9 @@ def lqad_queries(folder: Path, split: str) -> list[dict[str, Any]]:
 
 def lqad_index(folder: Path, embedder: Any, cache_dir: Path) -> LoadedIndex:
     """The LQAD-PL corpus as an in-memory index with unit vectors (vectors cached on disk)."""
-
-    corpus = ev._read_jsonl(folder / "lqad_pl_retrieval_corpus.jsonl")
-    chunks = [ev.passage_chunk(p["id"], p["act_title"], p["text"], i) for i, p in enumerate(corpus)]
-    return cached_index(chunks, embedder, cache_dir, ev.corpus_key(folder / "lqad_pl_retrieval_corpus.jsonl"))
-
-
-def cached_index(chunks: Sequence[Chunk], embedder: Any, cache_dir: Path, key: str) -> LoadedIndex:
-    """``build_in_memory`` with passage and unit vectors cached under ``cache_dir``."""
-    from index.build import build_in_memory
-
-    cached = ev.CachedPassageEmbedder(
-        embedder, ev.CachedPassageEmbedder.file_for(cache_dir, embedder.model_id, key)
-    )
-    loaded = build_in_memory(chunks, cached)
-    cached.save()
-    return loaded
-
-
-def knowledge_chunks(folder: Path, max_bytes: int = 50 * 1024 * 1024) -> list[Chunk]:
-    """The chunks of the knowledge folder, as the index builds them."""
-    from index.chunking import chunk_document
-    from index.documents import load_folder
-
-    result = load_folder(folder, max_bytes)
-    return [c for doc in sorted(result.documents, key=lambda d: d.id) for c in chunk_document(doc)]
-
-
-def relevant_chunks(question: DevQuestion, chunks: Sequence[Chunk]) -> frozenset[str]:
-    """Chunk ids holding a dev question's expected unit (as ``index.evaluation`` defines them)."""
-    if not question.expected_doc:
-        return frozenset()
-    return frozenset(
-        c.id
-        for c in chunks
-        if c.doc_id == question.expected_doc and anchor_matches(c.anchor, question.expected_anchor)
+    corpus = ev.load_lqad(folder, "train").chunks
+    return ev.cached_build(
+        corpus, embedder, cache_dir, ev.corpus_key(folder / "lqad_pl_retrieval_corpus.jsonl")
     )
 
 
@@ -142,28 +109,11 @@ def dev_split(folder: Path, half: str) -> tuple[list[DevQuestion], dict[str, Dev
 # ---------------------------------------------------------------- fusion
 
 
-def fusion_group(
-    loaded: LoadedIndex, embedder: Any, query: Query, relevant: frozenset[str], qid: str
-) -> Group:
+def fusion_group(searcher: Searcher, query: Query, relevant: frozenset[str], qid: str) -> Group:
     """Fusion features of one query's dense ∪ BM25 candidates, labelled by relevance."""
-    depth = min(len(loaded.chunks), fusion.CANDIDATES)
-    text = query.search_text
-    vector = embedder.encode_queries([text]).astype(np.float32)[0]
-    scores, rows = loaded.vectors.search(vector[None, :], depth)
-    dense = [(str(int(r)), float(s)) for s, r in zip(scores[0], rows[0], strict=False) if r >= 0]
-    lexical = [(str(r), s) for r, s in loaded.lexical.search(text, depth)]
-    cos = {r: s for r, s in dense}
-    missing = sorted({int(r) for r, _ in lexical} - {int(r) for r, _ in dense})
-    if missing:
-        cos.update(
-            {
-                str(r): float(c)
-                for r, c in zip(missing, loaded.vectors.vectors_at(missing) @ vector, strict=False)
-            }
-        )
-    ids, feats = fusion.fusion_features(dense, lexical, cos, len(words(text)))
-    labels = [int(loaded.chunks[int(i)].id in relevant) for i in ids]
-    return Group(qid, feats, labels)
+    ids, feats = searcher.fusion_candidates(query)
+    chunks = searcher.loaded.chunks
+    return Group(qid, feats, [int(chunks[int(i)].id in relevant) for i in ids])
 
 
 # ---------------------------------------------------------------- evidence
@@ -420,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     dev_rows = lqad_queries(args.lqad_dir, "dev")
     if args.quick:
         train_rows, dev_rows = train_rows[:200], dev_rows[:60]
-    kchunks = knowledge_chunks(args.knowledge)
-    knowledge = cached_index(kchunks, embedder, args.cache_dir, "knowledge")
+    kchunks = ev.knowledge_chunks(args.knowledge, MAX_BYTES)
+    knowledge = ev.cached_build(kchunks, embedder, args.cache_dir, "knowledge")
     tune, by_id = dev_split(args.questions, "tune")
 
     if not args.gate_only:
@@ -453,22 +403,18 @@ def train_fusion_and_evidence(
     def lqad_fusion(rows: Sequence[dict[str, Any]]) -> list[Group]:
         return [
             fusion_group(
-                lqad,
-                embedder,
-                plain.read(q["question"], today=TODAY),
-                frozenset(q["relevant_passage_ids"]),
-                q["id"],
+                plain, plain.read(q["question"], today=TODAY), frozenset(q["relevant_passage_ids"]), q["id"]
             )
             for q in rows
         ]
 
     fusion_train = lqad_fusion(train_rows)
     for q in tune:
-        relevant = relevant_chunks(q, kchunks)
+        relevant = ev.relevant_chunk_ids(q, kchunks)
         if q.answerable and relevant:
             parent = by_id.get(q.follow_up_of or "")
             query = kplain.read(q.question, parent.question if parent else "", TODAY)
-            fusion_train += [fusion_group(knowledge, embedder, query, relevant, q.id)] * TUNE_REPEAT
+            fusion_train += [fusion_group(kplain, query, relevant, q.id)] * TUNE_REPEAT
     fusion_dev = lqad_fusion(dev_rows)
     baseline = ndcg_at_10(lambda r: r[:, fusion.FUSION_FEATURES.index("minmax_fused")], fusion_dev)
     params, score = select(

@@ -37,12 +37,6 @@ TODAY = date(2025, 11, 1)
 TIMEOUT = 0.5  # the fake's slow reply takes 3 s
 
 
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlm]:
-    with FakeLlm() as server:
-        yield server
-
-
 @pytest.fixture
 def writer(llm: FakeLlm) -> Iterator[Writer]:
     llm.reply = good

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from unittest.mock import ANY
 
 import pytest
@@ -21,17 +20,11 @@ from bot.telegram_app import build_application, running
 from bot.testing.fake_bot_api import FakeBotApi, text_update
 from bot.testing.harness import FakeRuntime, KeywordSearcher, bot_settings
 from bot.testing.html_check import html_problems, visible_text
-from tests.fake_llm import CASES, GOOD_LEAD, FakeLlm, first_sentence, good
+from tests.fake_llm import CASES, GOOD_LEAD, first_sentence, good
 
 QUESTION = "Komu przysługuje zasiłek stały?"
 OFF_TOPIC = "jak ugotować bigos po staropolsku"
 TIMEOUT = 0.5  # the fake's slow reply takes 3 s
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlm]:
-    with FakeLlm() as server:
-        yield server
 
 
 @pytest.fixture
